@@ -1,0 +1,1 @@
+"""Adapters: SQLAlchemy storage (SQLite embedded default, PostgreSQL) and migrations."""

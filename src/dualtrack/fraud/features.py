@@ -1,0 +1,497 @@
+"""Transaction features with one definition, computed in batch and online.
+
+:data:`FEATURE_SPECS` declares every feature once. Two engines read that list:
+
+* :func:`compute_batch` takes a whole Polars frame of transactions (for training and
+  back-testing) and computes every feature with sorts, cumulative sums and binary searches;
+* :class:`OnlineFeatureEngine` takes one transaction at a time (for live scoring), keeping
+  small per-key state (a deque per window) in a :class:`~dualtrack.fraud.ports.FeatureStateStore`.
+
+Semantics shared by both, for a transaction ``i`` at time ``t`` (seconds):
+
+* "prior" means earlier in the stream, which is ordered by timestamp; ties keep stream
+  order. The current transaction never counts in its own aggregates.
+* a window of ``w`` seconds covers prior transactions of the same key with ``ts >= t - w``.
+* sums are kept in integer HKD cents, so both engines get identical sums; ratios are formed
+  with the same floating-point operations in the same order, so they agree to the bit.
+* sentinels: ``-1`` for "no history" (time since last, ratio to mean).
+
+The online state is keyed by customer, account or payee only, so it can be partitioned by
+key; it remembers the features it returned per transaction ID for the longest window, so
+re-scoring a transaction ID returns the same features and does not count it twice.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from typing import Final, Literal
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from dualtrack.fraud.ports import FeatureStateStore
+
+HOUR: Final = 3_600
+DAY: Final = 86_400
+WEEK: Final = 7 * DAY
+HK_UTC_OFFSET: Final = 8 * HOUR
+
+Entity = Literal["customer", "account", "payee"]
+Kind = Literal[
+    "amount",
+    "channel",
+    "overseas",
+    "hour_of_day",
+    "count",
+    "sum",
+    "distinct",
+    "ratio_to_mean",
+    "seconds_since_last",
+    "first_time_pair",
+]
+
+#: Raw transaction columns (the scoring input schema) and their Polars types.
+TRANSACTION_SCHEMA: Final[dict[str, type[pl.DataType]]] = {
+    "txn_id": pl.String,
+    "ts": pl.Int64,  # Unix seconds, UTC
+    "customer_id": pl.String,
+    "account_id": pl.String,
+    "channel": pl.String,  # card_cnp / card_pos / fps
+    "payee_id": pl.String,  # merchant ID (cards) or payee account (FPS)
+    "payee_proxy_type": pl.String,  # merchant / account / phone / email / fps_id
+    "mcc": pl.Int32,  # merchant category code, 0 for FPS
+    "amount": pl.Float64,  # HKD
+    "currency": pl.String,
+    "device_id": pl.String,
+    "is_overseas": pl.Boolean,
+}
+CHANNELS: Final = ("card_pos", "card_cnp", "fps")
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureSpec:
+    """One model feature: what it aggregates, over which key and window."""
+
+    name: str
+    kind: Kind
+    entity: Entity | None = None
+    window_s: int | None = None
+    #: for ``distinct`` the counted column; for ``first_time_pair`` the paired column
+    other: str | None = None
+    #: readable reason used when the feature pushes a score up ({value} is formatted in)
+    reason: str = ""
+
+
+def _windows(entity: Entity, label: str) -> list[FeatureSpec]:
+    specs: list[FeatureSpec] = []
+    for window, tag in ((HOUR, "1h"), (DAY, "24h"), (WEEK, "7d")):
+        specs.append(
+            FeatureSpec(
+                f"{label}_count_{tag}",
+                "count",
+                entity,
+                window,
+                reason=f"{{value:.0f}} prior {label} transactions in the last {tag}",
+            )
+        )
+        specs.append(
+            FeatureSpec(
+                f"{label}_sum_{tag}",
+                "sum",
+                entity,
+                window,
+                reason=f"HKD {{value:,.0f}} already moved by this {label} in the last {tag}",
+            )
+        )
+    return specs
+
+
+#: The single declaration of the HK payments feature set (order = model column order).
+FEATURE_SPECS: Final[tuple[FeatureSpec, ...]] = (
+    FeatureSpec("amount", "amount", reason="amount HKD {value:,.0f} is high"),
+    FeatureSpec("channel_code", "channel", reason="payment channel is higher risk"),
+    FeatureSpec("is_overseas", "overseas", reason="card used overseas"),
+    FeatureSpec("hour_of_day", "hour_of_day", reason="unusual time of day ({value:.0f}h HKT)"),
+    *_windows("customer", "cust"),
+    FeatureSpec(
+        "cust_amount_ratio",
+        "ratio_to_mean",
+        "customer",
+        reason="amount is {value:.1f}x the customer's usual",
+    ),
+    FeatureSpec(
+        "cust_secs_since_last",
+        "seconds_since_last",
+        "customer",
+        reason="{value:.0f} s since the customer's previous transaction",
+    ),
+    FeatureSpec(
+        "cust_new_payee",
+        "first_time_pair",
+        "customer",
+        other="payee_id",
+        reason="first payment to this payee or merchant",
+    ),
+    FeatureSpec(
+        "cust_new_device",
+        "first_time_pair",
+        "customer",
+        other="device_id",
+        reason="first transaction from this device",
+    ),
+    FeatureSpec("acct_count_1h", "count", "account", HOUR, reason="burst on this account"),
+    FeatureSpec(
+        "acct_sum_24h",
+        "sum",
+        "account",
+        DAY,
+        reason="HKD {value:,.0f} out of this account in 24h",
+    ),
+    FeatureSpec(
+        "acct_fanout_24h",
+        "distinct",
+        "account",
+        DAY,
+        other="payee_id",
+        reason="account paid {value:.0f} distinct payees in 24h",
+    ),
+    FeatureSpec("payee_count_1h", "count", "payee", HOUR, reason="payee busy in the last hour"),
+    FeatureSpec("payee_count_24h", "count", "payee", DAY, reason="payee received many payments"),
+    FeatureSpec(
+        "payee_sum_24h",
+        "sum",
+        "payee",
+        DAY,
+        reason="payee received HKD {value:,.0f} in 24h",
+    ),
+    FeatureSpec(
+        "payee_fanin_24h",
+        "distinct",
+        "payee",
+        DAY,
+        other="customer_id",
+        reason="payee was paid by {value:.0f} distinct payers in 24h",
+    ),
+)
+FEATURE_NAMES: Final[tuple[str, ...]] = tuple(spec.name for spec in FEATURE_SPECS)
+_KEY_COLUMN: Final[dict[Entity, str]] = {
+    "customer": "customer_id",
+    "account": "account_id",
+    "payee": "payee_id",
+}
+_MAX_WINDOW: Final = max(spec.window_s or 0 for spec in FEATURE_SPECS)
+
+
+def to_cents(amount: float) -> int:
+    """HKD to integer cents, rounding half away from zero like :func:`_cents_array`."""
+    return int(np.floor(abs(amount) * 100.0 + 0.5)) * (1 if amount >= 0 else -1)
+
+
+def _cents_array(amounts: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+    return (np.floor(np.abs(amounts) * 100.0 + 0.5) * np.sign(amounts)).astype(np.int64)
+
+
+def channel_code(channel: str) -> int:
+    """Stable integer code of a channel (``-1`` if unknown)."""
+    return CHANNELS.index(channel) if channel in CHANNELS else -1
+
+
+def hour_of_day(ts: int) -> int:
+    """Hour of day in Hong Kong time (UTC+8, no daylight saving)."""
+    return ((ts + HK_UTC_OFFSET) % DAY) // HOUR
+
+
+# --------------------------------------------------------------------------- batch engine
+
+
+def compute_batch(transactions: pl.DataFrame) -> pl.DataFrame:
+    """All :data:`FEATURE_SPECS` for a frame of transactions, in the input row order.
+
+    The frame needs the :data:`TRANSACTION_SCHEMA` columns used by the specs. The stream
+    order is the stable sort by ``ts``. Returns a frame of the feature columns only.
+    """
+    n = transactions.height
+    order = np.argsort(transactions["ts"].to_numpy(), kind="stable")
+    ts = transactions["ts"].to_numpy().astype(np.int64)[order]
+    amounts = transactions["amount"].to_numpy().astype(np.float64)[order]
+    cents = _cents_array(amounts)
+    codes: dict[str, npt.NDArray[np.int64]] = {}
+
+    def code_of(column: str) -> npt.NDArray[np.int64]:
+        if column not in codes:
+            values = transactions[column].cast(pl.String).to_numpy()[order]
+            _, inverse = np.unique(values.astype(str), return_inverse=True)
+            codes[column] = inverse.astype(np.int64)
+        return codes[column]
+
+    out: dict[str, npt.NDArray[np.float64]] = {}
+    for spec in FEATURE_SPECS:
+        if spec.kind == "amount":
+            out[spec.name] = amounts
+        elif spec.kind == "channel":
+            channels = transactions["channel"].to_numpy()[order]
+            out[spec.name] = np.array([channel_code(c) for c in channels], dtype=np.float64)
+        elif spec.kind == "overseas":
+            out[spec.name] = transactions["is_overseas"].to_numpy()[order].astype(np.float64)
+        elif spec.kind == "hour_of_day":
+            out[spec.name] = (((ts + HK_UTC_OFFSET) % DAY) // HOUR).astype(np.float64)
+        else:
+            assert spec.entity is not None
+            key = code_of(_KEY_COLUMN[spec.entity])
+            out[spec.name] = _keyed_feature(spec, key, ts, cents, amounts, code_of)
+    result = np.empty(n, dtype=np.int64)
+    result[order] = np.arange(n)  # position in stream order of each input row
+    return pl.DataFrame({name: values[result] for name, values in out.items()})
+
+
+def _keyed_feature(
+    spec: FeatureSpec,
+    key: npt.NDArray[np.int64],
+    ts: npt.NDArray[np.int64],
+    cents: npt.NDArray[np.int64],
+    amounts: npt.NDArray[np.float64],
+    code_of: object,
+) -> npt.NDArray[np.float64]:
+    n = len(ts)
+    # group by key, keeping stream order inside a key (stable sort)
+    by_key = np.argsort(key, kind="stable")
+    k = key[by_key]
+    t = ts[by_key]
+    c = cents[by_key]
+    idx = np.arange(n)
+    starts = np.r_[0, np.flatnonzero(np.diff(k)) + 1]
+    group_start = np.repeat(starts, np.diff(np.r_[starts, n]))
+    values = np.empty(n, dtype=np.float64)
+    if spec.kind in ("count", "sum", "distinct"):
+        assert spec.window_s is not None
+        # ts < 2**40 and key codes < 2**22 keep the combined sort key inside int64
+        combined = k * (1 << 40) + t
+        lower = np.searchsorted(combined, combined - spec.window_s, side="left")
+        lower = np.maximum(lower, group_start)
+        if spec.kind == "count":
+            values = (idx - lower).astype(np.float64)
+        elif spec.kind == "sum":
+            cumulative = np.r_[0, np.cumsum(c)]
+            values = (cumulative[idx] - cumulative[lower]).astype(np.float64) / 100.0
+        else:
+            assert spec.other is not None and callable(code_of)
+            other = code_of(spec.other)[by_key]
+            values = _distinct_in_window(k, other, lower).astype(np.float64)
+    elif spec.kind == "ratio_to_mean":
+        cumulative = np.cumsum(c) - c  # prior sum inside the group
+        group_cum_before = np.r_[0, np.cumsum(c)][group_start]
+        prior_sum = (cumulative - group_cum_before).astype(np.float64)
+        prior_count = (idx - group_start).astype(np.float64)
+        amount = c.astype(np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = amount * prior_count / prior_sum
+        values = np.where((prior_count > 0) & (prior_sum > 0), ratio, -1.0)
+    elif spec.kind == "seconds_since_last":
+        previous = np.r_[-1, t[:-1]]
+        values = np.where(idx > group_start, (t - previous).astype(np.float64), -1.0)
+    elif spec.kind == "first_time_pair":
+        assert spec.other is not None and callable(code_of)
+        other = code_of(spec.other)[by_key]
+        pair_order = np.lexsort((idx, other, k))
+        pk, po = k[pair_order], other[pair_order]
+        first = np.r_[True, (pk[1:] != pk[:-1]) | (po[1:] != po[:-1])]
+        flags = np.empty(n, dtype=np.float64)
+        flags[pair_order] = first.astype(np.float64)
+        values = flags
+    else:  # pragma: no cover - guarded by the Literal type
+        raise ValueError(spec.kind)
+    _ = amounts
+    unsorted = np.empty(n, dtype=np.float64)
+    unsorted[by_key] = values
+    return unsorted
+
+
+def _distinct_in_window(
+    key: npt.NDArray[np.int64], other: npt.NDArray[np.int64], lower: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    """Distinct ``other`` values among rows ``[lower[i], i)`` of each key group.
+
+    Row ``j`` is the first of its (key, other) pair inside query ``i``'s window exactly when
+    ``lower[i] <= j < i`` and ``prev[j] < lower[i]`` (``prev`` = previous row of the same
+    pair). ``lower`` never decreases, so for each ``j`` the matching queries form one
+    contiguous range of ``i``; adding +1 over each range with a difference array gives the
+    counts in O(n log n) without a Python loop.
+    """
+    n = len(key)
+    idx = np.arange(n)
+    pair_order = np.lexsort((idx, other, key))
+    pk, po = key[pair_order], other[pair_order]
+    same = np.r_[False, (pk[1:] == pk[:-1]) & (po[1:] == po[:-1])]
+    prev_sorted = np.where(same, np.r_[-1, pair_order[:-1]], -1)
+    prev = np.empty(n, dtype=np.int64)
+    prev[pair_order] = prev_sorted
+    first_query = np.maximum(idx + 1, np.searchsorted(lower, prev, side="right"))
+    last_query = np.searchsorted(lower, idx, side="right") - 1
+    valid = first_query <= last_query
+    diff = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(diff, first_query[valid], 1)
+    np.add.at(diff, last_query[valid] + 1, -1)
+    return np.cumsum(diff[:-1])
+
+
+# -------------------------------------------------------------------------- online engine
+
+
+@dataclass(slots=True)
+class WindowState:
+    """Prior events of one key inside one window: (ts, cents, item) plus running totals."""
+
+    events: deque[tuple[int, int, str]] = field(default_factory=deque)
+    total_cents: int = 0
+    items: Counter[str] = field(default_factory=Counter)
+
+    def evict(self, horizon: int) -> None:
+        """Drop events older than ``horizon`` (keep ``ts >= horizon``)."""
+        events = self.events
+        while events and events[0][0] < horizon:
+            _, cents, item = events.popleft()
+            self.total_cents -= cents
+            if item:
+                self.items[item] -= 1
+                if self.items[item] == 0:
+                    del self.items[item]
+
+    def add(self, ts: int, cents: int, item: str) -> None:
+        """Append an event (the caller adds in stream order)."""
+        self.events.append((ts, cents, item))
+        self.total_cents += cents
+        if item:
+            self.items[item] += 1
+
+
+@dataclass(slots=True)
+class EntityState:
+    """Everything the online engine remembers about one customer, account or payee."""
+
+    windows: dict[str, WindowState] = field(default_factory=dict)
+    count: int = 0
+    total_cents: int = 0
+    last_ts: int | None = None
+    seen: dict[str, set[str]] = field(default_factory=dict)
+
+
+class OnlineFeatureEngine:
+    """Incremental twin of :func:`compute_batch` over a feature state store."""
+
+    def __init__(self, store: FeatureStateStore) -> None:
+        self.store = store
+
+    def features(self, txn: dict[str, object]) -> tuple[float, ...]:
+        """Features of ``txn`` from the state so far, then fold ``txn`` into the state.
+
+        Re-scoring a transaction ID returns the remembered features and leaves the state
+        untouched.
+        """
+        txn_id = str(txn["txn_id"])
+        remembered = self.store.remembered(txn_id)
+        if remembered is not None:
+            return remembered
+        ts = int(txn["ts"])  # type: ignore[call-overload]
+        amount = float(txn["amount"])  # type: ignore[arg-type]
+        cents = to_cents(amount)
+        states: dict[Entity, EntityState] = {}
+        for entity, column in _KEY_COLUMN.items():
+            state_key = f"{entity}:{txn[column]}"
+            states[entity] = self.store.load(state_key) or EntityState()
+        values: list[float] = []
+        for spec in FEATURE_SPECS:
+            values.append(_online_value(spec, txn, ts, amount, cents, states))
+        # fold the transaction in, after every feature has been read
+        for entity, state in states.items():
+            _fold(entity, state, txn, ts, cents)
+            self.store.save(f"{entity}:{txn[_KEY_COLUMN[entity]]}", state)
+        result = tuple(values)
+        self.store.remember(txn_id, ts, result)
+        return result
+
+
+def _window_name(spec: FeatureSpec) -> str:
+    return f"{spec.window_s}:{spec.other or ''}"
+
+
+# one window state per (entity, window, counted column), shared by count/sum/distinct specs
+_WINDOWS_BY_ENTITY: Final[dict[Entity, tuple[tuple[str, str | None], ...]]] = {
+    entity: tuple(
+        dict.fromkeys(
+            (_window_name(spec), spec.other)
+            for spec in FEATURE_SPECS
+            if spec.entity == entity and spec.kind in ("count", "sum", "distinct")
+        )
+    )
+    for entity in ("customer", "account", "payee")
+}
+
+
+def _online_value(
+    spec: FeatureSpec,
+    txn: dict[str, object],
+    ts: int,
+    amount: float,
+    cents: int,
+    states: dict[Entity, EntityState],
+) -> float:
+    if spec.kind == "amount":
+        return amount
+    if spec.kind == "channel":
+        return float(channel_code(str(txn["channel"])))
+    if spec.kind == "overseas":
+        return 1.0 if txn["is_overseas"] else 0.0
+    if spec.kind == "hour_of_day":
+        return float(hour_of_day(ts))
+    assert spec.entity is not None
+    state = states[spec.entity]
+    if spec.kind in ("count", "sum", "distinct"):
+        assert spec.window_s is not None
+        window = state.windows.get(_window_name(spec))
+        if window is None:
+            return 0.0
+        window.evict(ts - spec.window_s)
+        if spec.kind == "count":
+            return float(len(window.events))
+        if spec.kind == "sum":
+            return float(window.total_cents) / 100.0
+        return float(len(window.items))
+    if spec.kind == "ratio_to_mean":
+        if state.count > 0 and state.total_cents > 0:
+            return float(cents) * float(state.count) / float(state.total_cents)
+        return -1.0
+    if spec.kind == "seconds_since_last":
+        return float(ts - state.last_ts) if state.last_ts is not None else -1.0
+    if spec.kind == "first_time_pair":
+        assert spec.other is not None
+        return 0.0 if str(txn[spec.other]) in state.seen.get(spec.other, ()) else 1.0
+    raise ValueError(spec.kind)  # pragma: no cover
+
+
+def _fold(entity: Entity, state: EntityState, txn: dict[str, object], ts: int, cents: int) -> None:
+    for name, other in _WINDOWS_BY_ENTITY[entity]:
+        window = state.windows.get(name)
+        if window is None:
+            window = state.windows[name] = WindowState()
+        window.add(ts, cents, str(txn[other]) if other else "")
+    for spec in FEATURE_SPECS:
+        if spec.entity != entity:
+            continue
+        if spec.kind == "first_time_pair":
+            assert spec.other is not None
+            state.seen.setdefault(spec.other, set()).add(str(txn[spec.other]))
+    state.count += 1
+    state.total_cents += cents
+    state.last_ts = ts
+
+__all__ = [
+    "FEATURE_NAMES",
+    "FEATURE_SPECS",
+    "TRANSACTION_SCHEMA",
+    "EntityState",
+    "FeatureSpec",
+    "OnlineFeatureEngine",
+    "compute_batch",
+]

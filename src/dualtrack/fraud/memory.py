@@ -1,0 +1,95 @@
+"""In-memory adapters for the fraud ports (tests, demos, single-process scoring)."""
+
+from __future__ import annotations
+
+import copy
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+
+from dualtrack.fraud.domain import Alert, Case, CaseStatus
+from dualtrack.fraud.features import EntityState, FEATURE_SPECS
+
+_RETENTION_S = max(spec.window_s or 0 for spec in FEATURE_SPECS)
+
+
+class InMemoryFeatureStateStore:
+    """Dict-backed :class:`~dualtrack.fraud.ports.FeatureStateStore`.
+
+    Remembered transaction IDs are forgotten once they are older than the longest feature
+    window relative to the newest transaction seen.
+    """
+
+    def __init__(self, retention_s: int = _RETENTION_S) -> None:
+        self._states: dict[str, EntityState] = {}
+        self._seen: OrderedDict[str, tuple[int, tuple[float, ...]]] = OrderedDict()
+        self._retention_s = retention_s
+        self._newest = 0
+
+    def load(self, key: str) -> EntityState | None:
+        return self._states.get(key)
+
+    def save(self, key: str, state: EntityState) -> None:
+        self._states[key] = state
+
+    def remembered(self, txn_id: str) -> tuple[float, ...] | None:
+        hit = self._seen.get(txn_id)
+        return hit[1] if hit is not None else None
+
+    def remember(self, txn_id: str, ts: int, features: tuple[float, ...]) -> None:
+        self._seen[txn_id] = (ts, features)
+        self._newest = max(self._newest, ts)
+        horizon = self._newest - self._retention_s
+        while self._seen:
+            oldest_id, (oldest_ts, _) = next(iter(self._seen.items()))
+            if oldest_ts >= horizon:
+                break
+            del self._seen[oldest_id]
+
+    def last_ts(self, customer_id: str) -> int | None:
+        state = self._states.get(f"customer:{customer_id}")
+        return state.last_ts if state is not None else None
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+
+class InMemoryCaseRepository:
+    """Dict-backed :class:`~dualtrack.fraud.ports.CaseRepository`."""
+
+    def __init__(self) -> None:
+        self._alerts: dict[str, Alert] = {}
+        self._cases: dict[str, Case] = {}
+
+    def add_alert(self, alert: Alert) -> None:
+        self._alerts[alert.alert_id] = alert
+
+    def get_alert(self, alert_id: str) -> Alert | None:
+        return self._alerts.get(alert_id)
+
+    def update_alert(self, alert: Alert) -> None:
+        self._alerts[alert.alert_id] = alert
+
+    def alerts_for_case(self, case_id: str) -> Sequence[Alert]:
+        return [a for a in self._alerts.values() if a.case_id == case_id]
+
+    def add_case(self, case: Case) -> None:
+        self._cases[case.case_id] = case
+
+    def get_case(self, case_id: str) -> Case | None:
+        return self._cases.get(case_id)
+
+    def update_case(self, case: Case) -> None:
+        self._cases[case.case_id] = copy.copy(case)
+
+    def open_case_for(self, customer_ref: str) -> Case | None:
+        for case in self._cases.values():
+            if case.customer_ref == customer_ref and not case.status.is_final:
+                return case
+        return None
+
+    def list_cases(self, *, status: str | None = None) -> Iterable[Case]:
+        wanted = CaseStatus(status) if status is not None else None
+        return [c for c in self._cases.values() if wanted is None or c.status is wanted]
+
+
+__all__ = ["InMemoryCaseRepository", "InMemoryFeatureStateStore"]
