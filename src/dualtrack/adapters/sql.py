@@ -67,6 +67,13 @@ class SqlUserRepository:
         rows = self._c.execute(select(t.users).order_by(t.users.c.username))
         return [self._user(row) for row in rows]
 
+    def set_role(self, user_id: str, role: Role) -> None:
+        # Keys carry the role they were issued for; a role change revokes them.
+        self._c.execute(update(t.users).where(t.users.c.id == user_id).values(role=role.value))
+        self._c.execute(
+            update(t.api_keys).where(t.api_keys.c.user_id == user_id).values(revoked=True)
+        )
+
     def add_api_key(self, key_id: str, user_id: str, role: Role, digest: str, label: str) -> None:
         self._c.execute(
             insert(t.api_keys).values(

@@ -7,6 +7,7 @@ import hmac
 import re
 import secrets
 import uuid
+from dataclasses import replace
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
@@ -118,6 +119,28 @@ class IdentityService:
         if not hmac.compare_digest(digest, _key_digest(secret)):
             return None
         return Actor(user.id, user.username, role)
+
+    def change_role(self, actor: Actor, *, username: str, role: Role, reason: str) -> User:
+        """Admins move a user to another role (ledgered). Past maker-checker facts stay: a
+        developer promoted to senior manager still cannot approve versions they built."""
+        if actor.role is not Role.ADMIN:
+            raise PermissionDenied("only an admin can change roles", role=actor.role.value)
+        if not reason.strip():
+            raise InvalidInput("a reason is required")
+        with self._uow() as uow:
+            user = uow.users.get_by_username(username)
+            if user is None:
+                raise NotFound("no such user", username=username)
+            uow.users.set_role(user.id, role)
+            uow.audit.record(
+                actor=actor.username,
+                action="user.role_changed",
+                subject_type="user",
+                subject_id=user.id,
+                payload={"from": user.role.value, "to": role.value, "reason": reason},
+            )
+            uow.commit()
+        return replace(user, role=role)
 
     def get_user(self, username: str) -> User:
         with self._uow() as uow:

@@ -300,12 +300,12 @@ class RegistryService:
         with self._uow() as uow:
             model = self._version(uow, version_id)
             system = self._system(uow, model.system_id)
-            _require(actor, validator_roles(system.tier), f"validate {system.tier.value}-tier models")
             if actor.username in {model.created_by, model.submitted_by}:
                 raise SelfApprovalForbidden(
                     "a model version must be validated by someone other than its developer",
                     version_id=version_id,
                 )
+            _require(actor, validator_roles(system.tier), f"validate {system.tier.value}-tier models")
             if model.state is not Lifecycle.SUBMITTED:
                 raise Conflict(
                     f"only submitted versions can be validated (this one is {model.state.value})",
@@ -380,6 +380,13 @@ class RegistryService:
 
     def check_approval(self, actor: Actor, model: ModelVersion, system: AISystem) -> None:
         """Raise if ``actor`` may not approve ``model`` now (the maker-checker rules)."""
+        # Identity first: a maker is refused as a maker, whatever role they hold today.
+        if actor.username in {model.created_by, model.submitted_by}:
+            raise SelfApprovalForbidden(
+                "maker-checker: the approver must differ from whoever built or submitted "
+                "the version",
+                version_id=model.id,
+            )
         allowed = frozenset(Role(r) for r in self.rules.approver_roles(system.tier))
         if actor.role not in allowed:
             raise RoleNotAllowed(
@@ -387,12 +394,6 @@ class RegistryService:
                 + " or ".join(sorted(r.value for r in allowed)),
                 role=actor.role.value,
                 tier=system.tier.value,
-            )
-        if actor.username in {model.created_by, model.submitted_by}:
-            raise SelfApprovalForbidden(
-                "maker-checker: the approver must differ from whoever built or submitted "
-                "the version",
-                version_id=model.id,
             )
 
     def approve(self, actor: Actor, version_id: str, *, note: str = "") -> ModelVersion:

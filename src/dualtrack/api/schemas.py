@@ -1,0 +1,167 @@
+"""Request and response bodies (pydantic lives at the edges only)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from dualtrack.identity.domain import Role
+from dualtrack.registry.domain import OpportunityArea
+
+Text200 = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+Text2000 = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SystemCreate(Strict):
+    """A new AI system. Its tier is computed from these attributes, never supplied."""
+
+    name: Text200
+    purpose: Text2000
+    business_function: Text200
+    opportunity_area: OpportunityArea
+    accountable_senior_manager: Text200
+    owner: Text200
+    customer_facing: bool = False
+    gives_investment_advice: bool = Field(
+        False, description="Gives investment recommendations, advice or research to clients."
+    )
+    generative: bool = False
+    uses_personal_data: bool = False
+    third_party_provider: bool = False
+    protected_attributes: list[Text200] = Field(default_factory=list, max_length=20)
+
+
+class SystemUpdate(Strict):
+    """Attributes to change; the system is re-tiered and the reason recorded."""
+
+    name: Text200 | None = None
+    purpose: Text2000 | None = None
+    business_function: Text200 | None = None
+    opportunity_area: OpportunityArea | None = None
+    accountable_senior_manager: Text200 | None = None
+    owner: Text200 | None = None
+    customer_facing: bool | None = None
+    gives_investment_advice: bool | None = None
+    generative: bool | None = None
+    uses_personal_data: bool | None = None
+    third_party_provider: bool | None = None
+    protected_attributes: list[Text200] | None = Field(None, max_length=20)
+
+
+class SystemPublic(BaseModel):
+    id: str
+    name: str
+    purpose: str
+    business_function: str
+    opportunity_area: str
+    accountable_senior_manager: str
+    owner: str
+    customer_facing: bool
+    gives_investment_advice: bool
+    generative: bool
+    uses_personal_data: bool
+    third_party_provider: bool
+    protected_attributes: list[str]
+    tier: Literal["LOW", "MEDIUM", "HIGH"]
+    oversight: str
+    rule_ids: list[str]
+    reasons: list[str]
+    ruleset_version: str
+    created_by: str
+    created_at: str
+    updated_at: str
+    revision: int
+
+
+class VersionCreate(Strict):
+    version: Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+    artifact_sha256: Sha256
+    data_fingerprint: Sha256 = Field(description="SHA-256 fingerprint of the training data.")
+    provider: Text200 = "in-house"
+    licence: Text200 = "proprietary"
+    metrics: dict[Annotated[str, StringConstraints(max_length=100)], float] = Field(
+        default_factory=dict, max_length=100
+    )
+    artifact_uri: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class VersionPublic(BaseModel):
+    id: str
+    system_id: str
+    version: str
+    artifact_sha256: str
+    data_fingerprint: str
+    provider: str
+    licence: str
+    metrics: dict[str, float]
+    state: str
+    created_by: str
+    created_at: str
+    updated_at: str
+    submitted_by: str | None
+    validated_by: str | None
+    approved_by: str | None
+    deployed_by: str | None
+    artifact_uri: str | None
+    config: dict[str, Any]
+
+
+class ArtifactUpdate(Strict):
+    artifact_sha256: Sha256
+    data_fingerprint: Sha256
+
+
+class ValidationCreate(Strict):
+    """A validator's recorded verdict on a submitted version."""
+
+    passed: bool
+    summary: Text2000
+    controls: list[Annotated[str, StringConstraints(max_length=40)]] = Field(
+        default_factory=list, max_length=100
+    )
+
+
+class Reason(Strict):
+    reason: Text2000
+
+
+class ApprovalCreate(Strict):
+    note: Annotated[str, StringConstraints(max_length=2000)] = ""
+
+
+class EvidenceCreate(Strict):
+    control_id: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    kind: Literal["link", "note"]
+    reference: Text2000
+    note: Annotated[str, StringConstraints(max_length=10_000)] = ""
+    verdict: Literal["met", "unmet"] = "met"
+
+
+class UserCreate(Strict):
+    username: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.-]{1,62}$")]
+    display_name: Text200
+    role: Role
+    password: Annotated[str, StringConstraints(min_length=10, max_length=200)] | None = None
+
+
+class UserPublic(BaseModel):
+    id: str
+    username: str
+    display_name: str
+    role: Role
+    active: bool
+
+
+class ApiKeyCreate(Strict):
+    username: Annotated[str, StringConstraints(max_length=63)]
+    label: Text200
+
+
+class ApiKeyIssued(BaseModel):
+    api_key: str = Field(description="Shown once; only a digest is stored.")

@@ -1,0 +1,1 @@
+"""The ``dualtrack`` command line (Typer + Rich): the same services as the API."""
