@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 
 from sqlalchemy import Engine
 
@@ -32,12 +31,17 @@ class Platform:
         self.engine.dispose()
 
 
-def bootstrap(settings: Settings, *, run_migrations: bool = False, clock: Clock = utc_now) -> Platform:
+def bootstrap(
+    settings: Settings, *, run_migrations: bool = False, clock: Clock = utc_now
+) -> Platform:
     url = settings.resolved_database_url
     if run_migrations:
         migrate(url)
     engine = create_db_engine(url)
-    uow = partial(SqlUnitOfWork, engine, clock)
+
+    def uow() -> SqlUnitOfWork:
+        return SqlUnitOfWork(engine, clock)
+
     return Platform(
         settings=settings,
         engine=engine,

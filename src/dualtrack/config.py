@@ -30,12 +30,15 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL, e.g. `postgresql+psycopg://user@host/db`. "
         "Unset: a SQLite file at `<var_dir>/dualtrack.db` (WAL mode).",
     )
-    var_dir: Path = Field(Path("var"), description="Directory for the SQLite file, caches and data.")
+    var_dir: Path = Field(
+        Path("var"), description="Directory for the SQLite file, caches and data."
+    )
     secret_key: SecretStr = Field(
         SecretStr(_DEV_SECRET), description="Signs session cookies and CSRF tokens."
     )
     cookie_secure: bool = Field(
-        True, description="Send the session cookie only over HTTPS (browsers treat 127.0.0.1 as secure)."
+        True,
+        description="Send the session cookie only over HTTPS (browsers treat 127.0.0.1 as secure).",
     )
     host: str = Field("127.0.0.1", description="Address `dualtrack serve` binds to.")
     port: int = Field(8000, description="Port `dualtrack serve` listens on.")

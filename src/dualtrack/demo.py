@@ -128,7 +128,9 @@ def seed(platform: Platform) -> bool:
     # Fraud model: deployed (MEDIUM tier: compliance may approve).
     fraud = version("Card and FPS fraud detection", "2026.10.1")
     registry.submit(alice, fraud)
-    registry.record_validation(victor, fraud, passed=True, summary="Back-test on Q3 data; AUPRC 0.86.")
+    registry.record_validation(
+        victor, fraud, passed=True, summary="Back-test on Q3 data; AUPRC 0.86."
+    )
     registry.approve(carol, fraud, note="Within risk appetite.")
     registry.deploy(alice, fraud)
     # Credit scorecard: validated, waiting for a senior manager (HIGH tier).
@@ -149,7 +151,5 @@ def seed(platform: Platform) -> bool:
     registry.deploy(alice, router)
     version("OTC virtual-asset transaction monitoring", "0.3.0")
     # A re-tier the inventory history will show: the summariser starts using personal data.
-    registry.update_system(
-        carol, ids["Internal document summariser"], {"uses_personal_data": True}
-    )
+    registry.update_system(carol, ids["Internal document summariser"], {"uses_personal_data": True})
     return True

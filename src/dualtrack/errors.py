@@ -92,8 +92,8 @@ class LedgerIntegrityError(PlatformError):
 
 
 __all__ = [
-    "Conflict",
     "ConfigurationError",
+    "Conflict",
     "IllegalTransition",
     "InvalidInput",
     "LedgerIntegrityError",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -63,7 +64,7 @@ class SqlUserRepository:
         ).scalar()
         return str(value) if value else None
 
-    def list(self) -> list[User]:
+    def list(self) -> builtins.list[User]:
         rows = self._c.execute(select(t.users).order_by(t.users.c.username))
         return [self._user(row) for row in rows]
 
@@ -119,7 +120,9 @@ class SqlSystemRepository:
                     )
                 )
         except IntegrityError as exc:
-            raise Conflict("an AI system with that name exists", name=system.attributes.name) from exc
+            raise Conflict(
+                "an AI system with that name exists", name=system.attributes.name
+            ) from exc
         self._revision(system, actor, change)
 
     def update(self, system: AISystem, *, actor: str, change: str) -> None:
@@ -142,7 +145,9 @@ class SqlSystemRepository:
                     )
                 )
         except IntegrityError as exc:
-            raise Conflict("an AI system with that name exists", name=system.attributes.name) from exc
+            raise Conflict(
+                "an AI system with that name exists", name=system.attributes.name
+            ) from exc
         if result.rowcount != 1:
             raise Conflict("the AI system changed meanwhile; reload and retry", system_id=system.id)
         self._revision(system, actor, change)
@@ -159,11 +164,11 @@ class SqlSystemRepository:
         ).scalar()
         return AISystem.from_json(json.loads(data)) if data else None
 
-    def list(self) -> list[AISystem]:
+    def list(self) -> builtins.list[AISystem]:
         rows = self._c.execute(select(t.ai_systems.c.data).order_by(t.ai_systems.c.name))
         return [AISystem.from_json(json.loads(r.data)) for r in rows]
 
-    def list_as_of(self, moment: str) -> list[AISystem]:
+    def list_as_of(self, moment: str) -> builtins.list[AISystem]:
         r = t.ai_system_revisions
         latest = (
             select(r.c.system_id, func.max(r.c.revision).label("rev"))
@@ -179,11 +184,9 @@ class SqlSystemRepository:
         systems = [AISystem.from_json(json.loads(row.data)) for row in rows]
         return sorted(systems, key=lambda s: s.attributes.name)
 
-    def history(self, system_id: str) -> list[dict[str, Any]]:
+    def history(self, system_id: str) -> builtins.list[dict[str, Any]]:
         r = t.ai_system_revisions
-        rows = self._c.execute(
-            select(r).where(r.c.system_id == system_id).order_by(r.c.revision)
-        )
+        rows = self._c.execute(select(r).where(r.c.system_id == system_id).order_by(r.c.revision))
         return [
             {
                 "revision": row.revision,
@@ -236,7 +239,9 @@ class SqlVersionRepository:
             update(t.model_versions)
             .where(t.model_versions.c.id == version.id)
             .values(
-                state=version.state.value, updated_at=version.updated_at, data=_dump(version.to_json())
+                state=version.state.value,
+                updated_at=version.updated_at,
+                data=_dump(version.to_json()),
             )
         )
         self._revision(version, actor, change)
@@ -247,7 +252,7 @@ class SqlVersionRepository:
         ).scalar()
         return ModelVersion.from_json(json.loads(data)) if data else None
 
-    def list_for_system(self, system_id: str) -> list[ModelVersion]:
+    def list_for_system(self, system_id: str) -> builtins.list[ModelVersion]:
         rows = self._c.execute(
             select(t.model_versions.c.data)
             .where(t.model_versions.c.system_id == system_id)
@@ -255,7 +260,7 @@ class SqlVersionRepository:
         )
         return [ModelVersion.from_json(json.loads(r.data)) for r in rows]
 
-    def list_in_states(self, states: frozenset[Lifecycle]) -> list[ModelVersion]:
+    def list_in_states(self, states: frozenset[Lifecycle]) -> builtins.list[ModelVersion]:
         rows = self._c.execute(
             select(t.model_versions.c.data)
             .where(t.model_versions.c.state.in_([s.value for s in states]))
@@ -263,7 +268,7 @@ class SqlVersionRepository:
         )
         return [ModelVersion.from_json(json.loads(r.data)) for r in rows]
 
-    def list_as_of(self, moment: str) -> list[ModelVersion]:
+    def list_as_of(self, moment: str) -> builtins.list[ModelVersion]:
         r = t.model_version_revisions
         latest = (
             select(r.c.version_id, func.max(r.c.id).label("rid"))
@@ -274,7 +279,7 @@ class SqlVersionRepository:
         rows = self._c.execute(select(r.c.data).join(latest, r.c.id == latest.c.rid))
         return [ModelVersion.from_json(json.loads(row.data)) for row in rows]
 
-    def history(self, version_id: str) -> list[dict[str, Any]]:
+    def history(self, version_id: str) -> builtins.list[dict[str, Any]]:
         r = t.model_version_revisions
         rows = self._c.execute(select(r).where(r.c.version_id == version_id).order_by(r.c.id))
         return [
@@ -303,7 +308,7 @@ class SqlEvidenceRepository:
             )
         )
 
-    def list_for_system(self, system_id: str) -> list[Evidence]:
+    def list_for_system(self, system_id: str) -> builtins.list[Evidence]:
         rows = self._c.execute(
             select(t.evidence.c.data)
             .where(t.evidence.c.system_id == system_id)
@@ -378,7 +383,7 @@ class SqlValidationRepository:
         ).scalar()
         return self._record(raw) if raw else None
 
-    def list_for_version(self, version_id: str) -> list[ValidationRecord]:
+    def list_for_version(self, version_id: str) -> builtins.list[ValidationRecord]:
         rows = self._c.execute(
             select(t.validation_runs.c.data)
             .where(t.validation_runs.c.version_id == version_id)
@@ -427,13 +432,11 @@ class SqlLedgerRepository:
         subject_id: str,
         payload: Mapping[str, Any],
     ) -> LedgerEntry:
-        return self.record_many(
-            [(actor, action, subject_type, subject_id, payload)]
-        )[0]
+        return self.record_many([(actor, action, subject_type, subject_id, payload)])[0]
 
     def record_many(
         self, items: list[tuple[str, str, str, str, Mapping[str, Any]]]
-    ) -> list[LedgerEntry]:
+    ) -> builtins.list[LedgerEntry]:
         """Append several entries under one head lock (group commit for hot paths)."""
         seq, prev = self._lock_head()
         at = format_time(self._clock())
@@ -502,7 +505,7 @@ class SqlLedgerRepository:
         limit: int,
         subject_id: str | None = None,
         subject_type: str | None = None,
-    ) -> list[LedgerEntry]:
+    ) -> builtins.list[LedgerEntry]:
         stmt = select(t.ledger_entries).order_by(t.ledger_entries.c.seq.desc()).limit(limit)
         if before_seq is not None:
             stmt = stmt.where(t.ledger_entries.c.seq < before_seq)

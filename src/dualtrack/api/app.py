@@ -97,7 +97,10 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
 
     registry = CollectorRegistry()
     requests = Counter(
-        "dualtrack_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=registry
+        "dualtrack_http_requests_total",
+        "HTTP requests",
+        ["method", "route", "status"],
+        registry=registry,
     )
     latency = Histogram(
         "dualtrack_http_request_seconds", "HTTP request latency", ["route"], registry=registry
@@ -145,5 +148,5 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     from dualtrack.web.routes import install_dashboard
 
     install_dashboard(app, settings)
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)  # type: ignore[arg-type]
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app

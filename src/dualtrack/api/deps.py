@@ -16,9 +16,7 @@ def get_platform(request: Request) -> Platform:
     return platform
 
 
-def get_actor(
-    request: Request, platform: Annotated[Platform, Depends(get_platform)]
-) -> Actor:
+def get_actor(request: Request, platform: Annotated[Platform, Depends(get_platform)]) -> Actor:
     """Authenticate ``Authorization: Bearer dt_...`` or ``X-API-Key: dt_...``."""
     presented = request.headers.get("x-api-key")
     auth = request.headers.get("authorization", "")

@@ -62,7 +62,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(PlatformError)
     async def _platform(request: Request, exc: PlatformError) -> JSONResponse:
         status, title = status_for(exc)
-        fields = {k: v for k, v in exc.fields.items() if isinstance(v, str | int | float | bool | list)}
+        fields = {
+            k: v for k, v in exc.fields.items() if isinstance(v, str | int | float | bool | list)
+        }
         return problem(
             status, title, exc.message, code=exc.code, instance=request.url.path, **fields
         )
@@ -105,7 +107,11 @@ def install(app: FastAPI) -> None:
         # The exception text may hold personal data; log only its type.
         log.error("unhandled error %s on %s", type(exc).__name__, request.url.path)
         return problem(
-            500, "Internal error", "an unexpected error occurred", code="internal", instance=request.url.path
+            500,
+            "Internal error",
+            "an unexpected error occurred",
+            code="internal",
+            instance=request.url.path,
         )
 
 

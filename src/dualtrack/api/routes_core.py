@@ -110,14 +110,18 @@ def catalogue(platform: PlatformDep, actor: ActorDep) -> dict[str, Any]:
     return {
         "version": cat.version,
         "sources": {
-            k: {"title": v.title, "issuer": v.issuer, "date": v.date} for k, v in cat.sources.items()
+            k: {"title": v.title, "issuer": v.issuer, "date": v.date}
+            for k, v in cat.sources.items()
         },
         "controls": [c.to_json() for c in cat.controls],
     }
 
 
 @router.post(
-    "/systems/{system_id}/versions", status_code=201, response_model=VersionPublic, tags=["lifecycle"]
+    "/systems/{system_id}/versions",
+    status_code=201,
+    response_model=VersionPublic,
+    tags=["lifecycle"],
 )
 def register_version(
     system_id: str, body: VersionCreate, platform: PlatformDep, actor: ActorDep
@@ -126,9 +130,7 @@ def register_version(
     return platform.registry.register_version(actor, system_id, **body.model_dump()).to_json()
 
 
-@router.get(
-    "/systems/{system_id}/versions", response_model=list[VersionPublic], tags=["lifecycle"]
-)
+@router.get("/systems/{system_id}/versions", response_model=list[VersionPublic], tags=["lifecycle"])
 def list_versions(system_id: str, platform: PlatformDep, actor: ActorDep) -> list[dict[str, Any]]:
     return [v.to_json() for v in platform.registry.list_versions(system_id)]
 
@@ -145,7 +147,9 @@ def version_history(
     return platform.registry.version_history(version_id)
 
 
-@router.post("/model-versions/{version_id}/submit", response_model=VersionPublic, tags=["lifecycle"])
+@router.post(
+    "/model-versions/{version_id}/submit", response_model=VersionPublic, tags=["lifecycle"]
+)
 def submit(version_id: str, platform: PlatformDep, actor: ActorDep) -> dict[str, Any]:
     """draft -> submitted (the maker)."""
     return platform.registry.submit(actor, version_id).to_json()
@@ -180,7 +184,9 @@ def override_validation(
     return platform.registry.override_validation(actor, validation_id, reason=body.reason).to_json()
 
 
-@router.post("/model-versions/{version_id}/approve", response_model=VersionPublic, tags=["lifecycle"])
+@router.post(
+    "/model-versions/{version_id}/approve", response_model=VersionPublic, tags=["lifecycle"]
+)
 def approve(
     version_id: str, body: ApprovalCreate, platform: PlatformDep, actor: ActorDep
 ) -> dict[str, Any]:
@@ -189,33 +195,42 @@ def approve(
     return platform.registry.approve(actor, version_id, note=body.note).to_json()
 
 
-@router.post("/model-versions/{version_id}/send-back", response_model=VersionPublic, tags=["lifecycle"])
+@router.post(
+    "/model-versions/{version_id}/send-back", response_model=VersionPublic, tags=["lifecycle"]
+)
 def send_back(
     version_id: str, body: Reason, platform: PlatformDep, actor: ActorDep
 ) -> dict[str, Any]:
     return platform.registry.send_back(actor, version_id, reason=body.reason).to_json()
 
 
-@router.post("/model-versions/{version_id}/deploy", response_model=VersionPublic, tags=["lifecycle"])
+@router.post(
+    "/model-versions/{version_id}/deploy", response_model=VersionPublic, tags=["lifecycle"]
+)
 def deploy(version_id: str, platform: PlatformDep, actor: ActorDep) -> dict[str, Any]:
     """approved -> deployed; the system's previously deployed version is retired."""
     return platform.registry.deploy(actor, version_id).to_json()
 
 
-@router.post("/model-versions/{version_id}/retire", response_model=VersionPublic, tags=["lifecycle"])
-def retire(
-    version_id: str, body: Reason, platform: PlatformDep, actor: ActorDep
-) -> dict[str, Any]:
+@router.post(
+    "/model-versions/{version_id}/retire", response_model=VersionPublic, tags=["lifecycle"]
+)
+def retire(version_id: str, body: Reason, platform: PlatformDep, actor: ActorDep) -> dict[str, Any]:
     return platform.registry.retire(actor, version_id, reason=body.reason).to_json()
 
 
-@router.put("/model-versions/{version_id}/artifact", response_model=VersionPublic, tags=["lifecycle"])
+@router.put(
+    "/model-versions/{version_id}/artifact", response_model=VersionPublic, tags=["lifecycle"]
+)
 def update_artifact(
     version_id: str, body: ArtifactUpdate, platform: PlatformDep, actor: ActorDep
 ) -> dict[str, Any]:
     """A changed artifact or training data sends the version back to `submitted`."""
     return platform.registry.update_artifact(
-        actor, version_id, artifact_sha256=body.artifact_sha256, data_fingerprint=body.data_fingerprint
+        actor,
+        version_id,
+        artifact_sha256=body.artifact_sha256,
+        data_fingerprint=body.data_fingerprint,
     ).to_json()
 
 
@@ -284,7 +299,9 @@ def create_user(body: UserCreate, platform: PlatformDep, actor: ActorDep) -> dic
 @router.post("/api-keys", status_code=201, response_model=ApiKeyIssued, tags=["users"])
 def issue_key(body: ApiKeyCreate, platform: PlatformDep, actor: ActorDep) -> dict[str, str]:
     """Issue an API key bound to a user and that user's role. The key is shown once."""
-    return {"api_key": platform.identity.issue_api_key(actor, username=body.username, label=body.label)}
+    return {
+        "api_key": platform.identity.issue_api_key(actor, username=body.username, label=body.label)
+    }
 
 
 def vars_user(user: Any) -> dict[str, Any]:

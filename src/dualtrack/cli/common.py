@@ -9,14 +9,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import click
 import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
 from dualtrack.bootstrap import Platform, bootstrap
 from dualtrack.config import Settings
-from dualtrack.errors import NotFound, PlatformError
+from dualtrack.errors import InvalidInput, NotFound, PlatformError
 from dualtrack.identity.domain import Actor
 
 console = Console()
@@ -28,7 +27,7 @@ _platform: Platform | None = None
 class ErrorHandlingGroup(TyperGroup):
     """Turn domain errors into a one-line message on stderr and exit code 2."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:
             return super().invoke(ctx)
         except PlatformError as exc:
@@ -57,11 +56,11 @@ def reset_platform() -> None:
 def acting_user(username: str | None) -> Actor:
     name = username or os.environ.get("DUALTRACK_ACTOR")
     if not name:
-        raise click.UsageError("say who is acting: --as USERNAME or DUALTRACK_ACTOR")
+        raise InvalidInput("say who is acting: --as USERNAME or DUALTRACK_ACTOR")
     try:
         return Actor.of(platform().identity.get_user(name))
     except NotFound:
-        raise click.UsageError(f"no user named {name!r}") from None
+        raise InvalidInput(f"no user named {name!r}") from None
 
 
 def print_json(data: Any) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,9 +37,15 @@ app = typer.Typer(
 )
 db_app = typer.Typer(cls=ErrorHandlingGroup, help="Database schema.", no_args_is_help=True)
 systems_app = typer.Typer(cls=ErrorHandlingGroup, help="The AI inventory.", no_args_is_help=True)
-versions_app = typer.Typer(cls=ErrorHandlingGroup, help="Model versions and their lifecycle.", no_args_is_help=True)
-controls_app = typer.Typer(cls=ErrorHandlingGroup, help="Controls catalogue, gaps and evidence.", no_args_is_help=True)
-audit_app = typer.Typer(cls=ErrorHandlingGroup, help="The hash-chained audit ledger.", no_args_is_help=True)
+versions_app = typer.Typer(
+    cls=ErrorHandlingGroup, help="Model versions and their lifecycle.", no_args_is_help=True
+)
+controls_app = typer.Typer(
+    cls=ErrorHandlingGroup, help="Controls catalogue, gaps and evidence.", no_args_is_help=True
+)
+audit_app = typer.Typer(
+    cls=ErrorHandlingGroup, help="The hash-chained audit ledger.", no_args_is_help=True
+)
 users_app = typer.Typer(cls=ErrorHandlingGroup, help="Users and API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(systems_app, name="systems")
@@ -145,7 +150,9 @@ def _system_rows(systems: list[Any]) -> Table:
 
 @systems_app.command("list")
 def systems_list(
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Inventory as it stood then (UTC).")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Inventory as it stood then (UTC).")
+    ] = None,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """List AI systems with their computed tiers."""
@@ -163,7 +170,9 @@ def systems_show(system: str, as_json: bool = JSON_OPTION) -> None:
     if as_json:
         print_json(found.to_json())
         return
-    console.print(f"[bold]{found.attributes.name}[/bold]  [{TIER_STYLE[found.tier.value]}]{found.tier.value}[/]  {found.assessment.oversight.value}")
+    console.print(
+        f"[bold]{found.attributes.name}[/bold]  [{TIER_STYLE[found.tier.value]}]{found.tier.value}[/]  {found.assessment.oversight.value}"
+    )
     console.print(found.attributes.purpose)
     for rid, reason in zip(found.assessment.rule_ids, found.assessment.reasons, strict=False):
         console.print(f"  • {rid}: {reason}")
@@ -186,7 +195,9 @@ def systems_register(
     if as_json:
         print_json(created.to_json())
     else:
-        console.print(f"registered {created.attributes.name} ({created.id}) as {created.tier.value}")
+        console.print(
+            f"registered {created.attributes.name} ({created.id}) as {created.tier.value}"
+        )
 
 
 @systems_app.command("update")
@@ -209,7 +220,9 @@ def systems_update(
     if as_json:
         print_json(updated.to_json())
     else:
-        console.print(f"{updated.attributes.name}: {updated.tier.value}, {updated.assessment.oversight.value}")
+        console.print(
+            f"{updated.attributes.name}: {updated.tier.value}, {updated.assessment.oversight.value}"
+        )
 
 
 @systems_app.command("history")
@@ -221,7 +234,9 @@ def systems_history(system: str, as_json: bool = JSON_OPTION) -> None:
         print_json(rows)
         return
     for row in rows:
-        console.print(f"{row['recorded_at'][:19]}  r{row['revision']}  {row['actor']}: {row['change']}")
+        console.print(
+            f"{row['recorded_at'][:19]}  r{row['revision']}  {row['actor']}: {row['change']}"
+        )
 
 
 # ----- versions -----------------------------------------------------------------------------
@@ -239,7 +254,14 @@ def versions_list(system: str, as_json: bool = JSON_OPTION) -> None:
     for col in ("version", "state", "artifact", "developer", "approved by", "id"):
         table.add_column(col)
     for v in versions:
-        table.add_row(v.version, v.state.value, v.artifact_sha256[:12], v.created_by, v.approved_by or "", v.id)
+        table.add_row(
+            v.version,
+            v.state.value,
+            v.artifact_sha256[:12],
+            v.created_by,
+            v.approved_by or "",
+            v.id,
+        )
     console.print(table)
 
 
@@ -341,8 +363,12 @@ def approvals(actor: str | None = AS_OPTION, as_json: bool = JSON_OPTION) -> Non
         table.add_column(col)
     for i in items:
         table.add_row(
-            i.system.attributes.name, i.system.tier.value, i.version.version, i.version.state.value,
-            "yes" if i.may_approve else f"no: {i.why_not}", i.version.id,
+            i.system.attributes.name,
+            i.system.tier.value,
+            i.version.version,
+            i.version.state.value,
+            "yes" if i.may_approve else f"no: {i.why_not}",
+            i.version.id,
         )
     console.print(table)
 
@@ -379,7 +405,9 @@ def controls_gaps(system: str, as_json: bool = JSON_OPTION) -> None:
     for col in ("control", "title", "status", "detail"):
         table.add_column(col)
     for g in gaps:
-        table.add_row(g.control.id, g.control.title, f"[{style[g.status.value]}]{g.status.value}[/]", g.detail)
+        table.add_row(
+            g.control.id, g.control.title, f"[{style[g.status.value]}]{g.status.value}[/]", g.detail
+        )
     console.print(table)
 
 
@@ -387,10 +415,14 @@ def controls_gaps(system: str, as_json: bool = JSON_OPTION) -> None:
 def controls_attach(
     system: str,
     control: str,
-    file: Annotated[Path | None, typer.Option(help="Evidence file (its SHA-256 is stored).")] = None,
+    file: Annotated[
+        Path | None, typer.Option(help="Evidence file (its SHA-256 is stored).")
+    ] = None,
     link: Annotated[str | None, typer.Option(help="Evidence URL.")] = None,
     note: Annotated[str, typer.Option(help="Note (or the evidence itself).")] = "",
-    unmet: Annotated[bool, typer.Option("--unmet", help="Record a finding that the control is not met.")] = False,
+    unmet: Annotated[
+        bool, typer.Option("--unmet", help="Record a finding that the control is not met.")
+    ] = False,
     actor: str | None = AS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -412,8 +444,14 @@ def controls_attach(
         kind, reference = EvidenceKind.NOTE, "note"
     p = platform()
     item = p.controls.attach_evidence(
-        who, p.registry.find_system(system).id, control, kind=kind, reference=reference,
-        note=note, content=content, verdict="unmet" if unmet else "met",
+        who,
+        p.registry.find_system(system).id,
+        control,
+        kind=kind,
+        reference=reference,
+        note=note,
+        content=content,
+        verdict="unmet" if unmet else "met",
     )
     if as_json:
         print_json(item.to_json())
@@ -431,7 +469,9 @@ def audit_verify(as_json: bool = JSON_OPTION) -> None:
     if as_json:
         print_json(result.to_json())
     elif result.ok:
-        console.print(f"[green]ledger intact[/green]: {result.entries_checked} entries, head {result.head_hash[:16]}")
+        console.print(
+            f"[green]ledger intact[/green]: {result.entries_checked} entries, head {result.head_hash[:16]}"
+        )
     else:
         err.print(f"[red]ledger broken at entry {result.first_bad_seq}[/red]: {result.problem}")
     if not result.ok:
@@ -440,7 +480,9 @@ def audit_verify(as_json: bool = JSON_OPTION) -> None:
 
 @audit_app.command("export")
 def audit_export(
-    out: Annotated[Path | None, typer.Option(help="Write JSON Lines here (default stdout).")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write JSON Lines here (default stdout).")
+    ] = None,
 ) -> None:
     """Export the ledger as JSON Lines."""
     ledger = platform().ledger
@@ -462,7 +504,9 @@ def audit_log(limit: int = 20, as_json: bool = JSON_OPTION) -> None:
         print_json([e.to_json() for e in entries])
         return
     for e in entries:
-        console.print(f"{e.seq:>6} {e.recorded_at[:19]} {e.actor:<14} {e.action:<24} {e.subject_type}:{e.subject_id[:8]}")
+        console.print(
+            f"{e.seq:>6} {e.recorded_at[:19]} {e.actor:<14} {e.action:<24} {e.subject_type}:{e.subject_id[:8]}"
+        )
 
 
 # ----- users -----------------------------------------------------------------------------------
@@ -473,15 +517,21 @@ def users_create(
     username: str,
     role: Annotated[Role, typer.Option(help="The user's role.")],
     name: Annotated[str, typer.Option(help="Display name.")],
-    password: Annotated[bool, typer.Option("--password", help="Prompt for a dashboard password.")] = False,
+    password: Annotated[
+        bool, typer.Option("--password", help="Prompt for a dashboard password.")
+    ] = False,
     actor: str | None = AS_OPTION,
 ) -> None:
     """Create a user (acting as an admin; the very first admin is created by the system)."""
     p = platform()
     users = p.identity.list_users()
     who = Actor.system("cli-bootstrap") if not users else acting_user(actor)
-    secret = typer.prompt("Password", hide_input=True, confirmation_prompt=True) if password else None
-    user = p.identity.create_user(who, username=username, display_name=name, role=role, password=secret)
+    secret = (
+        typer.prompt("Password", hide_input=True, confirmation_prompt=True) if password else None
+    )
+    user = p.identity.create_user(
+        who, username=username, display_name=name, role=role, password=secret
+    )
     console.print(f"created {user.username} ({user.role.value})")
 
 
@@ -490,7 +540,17 @@ def users_list(as_json: bool = JSON_OPTION) -> None:
     """List users and roles."""
     users = platform().identity.list_users()
     if as_json:
-        print_json([{"username": u.username, "display_name": u.display_name, "role": u.role.value, "active": u.active} for u in users])
+        print_json(
+            [
+                {
+                    "username": u.username,
+                    "display_name": u.display_name,
+                    "role": u.role.value,
+                    "active": u.active,
+                }
+                for u in users
+            ]
+        )
         return
     for u in users:
         console.print(f"{u.username:<12} {u.role.value:<20} {u.display_name}")
@@ -509,5 +569,3 @@ def users_issue_key(
 
 def main() -> None:  # pragma: no cover - console entry
     app()
-
-

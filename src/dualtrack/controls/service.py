@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 from dualtrack.controls.domain import (
@@ -35,7 +34,7 @@ MAX_EVIDENCE_BYTES = 50 * 1024 * 1024
 class ControlsService:
     def __init__(
         self,
-        uow: Callable[[], AbstractContextManager[UnitOfWork]],
+        uow: Callable[[], UnitOfWork],
         catalogue: Catalogue | None = None,
     ) -> None:
         self._uow = uow
@@ -107,7 +106,9 @@ class ControlsService:
             if len(content) > MAX_EVIDENCE_BYTES:
                 raise InvalidInput("evidence files are limited to 50 MB")
             digest = hashlib.sha256(content).hexdigest()
-        elif kind is EvidenceKind.LINK and not reference.startswith(("https://", "http://", "file:")):
+        elif kind is EvidenceKind.LINK and not reference.startswith(
+            ("https://", "http://", "file:")
+        ):
             raise InvalidInput("a link must start with https://, http:// or file:")
         with self._uow() as uow:
             system = uow.systems.get(system_id)

@@ -7,9 +7,8 @@ import hmac
 import re
 import secrets
 import uuid
-from dataclasses import replace
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
@@ -34,7 +33,7 @@ def _key_digest(secret: str) -> str:
 
 
 class IdentityService:
-    def __init__(self, uow: Callable[[], AbstractContextManager[UnitOfWork]]) -> None:
+    def __init__(self, uow: Callable[[], UnitOfWork]) -> None:
         self._uow = uow
 
     def create_user(

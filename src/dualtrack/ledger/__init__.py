@@ -10,4 +10,11 @@ from dualtrack.ledger.domain import LedgerEntry, VerifyResult, canonical_json, v
 from dualtrack.ledger.ports import AuditSink
 from dualtrack.ledger.service import LedgerService
 
-__all__ = ["AuditSink", "LedgerEntry", "LedgerService", "VerifyResult", "canonical_json", "verify_chain"]
+__all__ = [
+    "AuditSink",
+    "LedgerEntry",
+    "LedgerService",
+    "VerifyResult",
+    "canonical_json",
+    "verify_chain",
+]

@@ -21,7 +21,9 @@ GENESIS_HASH = "0" * 64
 def canonical_json(value: Any) -> str:
     """Deterministic JSON: sorted keys, no spaces, UTF-8 text, no NaN/Infinity."""
     _reject_non_finite(value)
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
 
 
 def _reject_non_finite(value: Any) -> None:
@@ -164,7 +166,9 @@ def verify_chain(
     for entry in entries:
         if entry.seq != expected_seq:
             if entry.seq > expected_seq:
-                problem = f"entry {expected_seq} is missing (deleted); next stored entry is {entry.seq}"
+                problem = (
+                    f"entry {expected_seq} is missing (deleted); next stored entry is {entry.seq}"
+                )
                 return VerifyResult(False, checked, prev, expected_seq, problem)
             problem = f"entry {entry.seq} is out of order (expected {expected_seq})"
             return VerifyResult(False, checked, prev, entry.seq, problem)
@@ -196,7 +200,11 @@ def verify_chain(
     if head_seq is not None and head_seq != checked:
         bad = checked + 1
         return VerifyResult(
-            False, checked, prev, bad, f"entry {bad} is missing: the head records {head_seq} entries"
+            False,
+            checked,
+            prev,
+            bad,
+            f"entry {bad} is missing: the head records {head_seq} entries",
         )
     if head_hash is not None and checked and head_hash != prev:
         return VerifyResult(False, checked, prev, checked, f"entry {checked} differs from the head")

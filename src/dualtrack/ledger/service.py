@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, TextIO
 
 from dualtrack.ledger.domain import LedgerEntry, VerifyResult, canonical_json, verify_chain
@@ -13,7 +12,7 @@ if TYPE_CHECKING:
 
 
 class LedgerService:
-    def __init__(self, uow: Callable[[], AbstractContextManager[UnitOfWork]]) -> None:
+    def __init__(self, uow: Callable[[], UnitOfWork]) -> None:
         self._uow = uow
 
     def verify(self) -> VerifyResult:

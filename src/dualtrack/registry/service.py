@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +32,7 @@ from dualtrack.validation_records import ValidationRecord
 if TYPE_CHECKING:
     from dualtrack.ports import UnitOfWork
 
-UowFactory = Callable[[], AbstractContextManager["UnitOfWork"]]
+UowFactory = Callable[[], "UnitOfWork"]
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _EDITORS = frozenset(
@@ -114,9 +113,7 @@ class RegistryService:
             uow.commit()
         return system
 
-    def update_system(
-        self, actor: Actor, system_id: str, changes: Mapping[str, Any]
-    ) -> AISystem:
+    def update_system(self, actor: Actor, system_id: str, changes: Mapping[str, Any]) -> AISystem:
         """Change attributes; the tier is recomputed and the reason for any change recorded."""
         _require(actor, _EDITORS, "change AI systems")
         if not changes:
@@ -218,7 +215,10 @@ class RegistryService:
         _require(actor, _BUILDERS, "register model versions")
         if not version.strip() or len(version) > 100:
             raise InvalidInput("version label must be 1-100 characters")
-        for name, value in (("artifact_sha256", artifact_sha256), ("data_fingerprint", data_fingerprint)):
+        for name, value in (
+            ("artifact_sha256", artifact_sha256),
+            ("data_fingerprint", data_fingerprint),
+        ):
             if not _SHA256.match(value):
                 raise InvalidInput(f"{name} must be 64 lower-case hex characters (SHA-256)")
         with self._uow() as uow:
@@ -275,7 +275,9 @@ class RegistryService:
 
     def submit(self, actor: Actor, version_id: str) -> ModelVersion:
         _require(actor, _BUILDERS, "submit model versions")
-        return self._move(actor, version_id, Lifecycle.SUBMITTED, "submitted", submitted_by=actor.username)
+        return self._move(
+            actor, version_id, Lifecycle.SUBMITTED, "submitted", submitted_by=actor.username
+        )
 
     def withdraw(self, actor: Actor, version_id: str) -> ModelVersion:
         _require(actor, _BUILDERS, "withdraw model versions")
@@ -305,7 +307,9 @@ class RegistryService:
                     "a model version must be validated by someone other than its developer",
                     version_id=version_id,
                 )
-            _require(actor, validator_roles(system.tier), f"validate {system.tier.value}-tier models")
+            _require(
+                actor, validator_roles(system.tier), f"validate {system.tier.value}-tier models"
+            )
             if model.state is not Lifecycle.SUBMITTED:
                 raise Conflict(
                     f"only submitted versions can be validated (this one is {model.state.value})",
@@ -494,7 +498,10 @@ class RegistryService:
                 raise InvalidInput("hashes must be 64 lower-case hex characters (SHA-256)")
         with self._uow() as uow:
             model = self._version(uow, version_id)
-            if (artifact_sha256, data_fingerprint) == (model.artifact_sha256, model.data_fingerprint):
+            if (artifact_sha256, data_fingerprint) == (
+                model.artifact_sha256,
+                model.data_fingerprint,
+            ):
                 return model
             if model.state is Lifecycle.RETIRED:
                 raise Conflict("a retired version cannot change")
@@ -524,7 +531,10 @@ class RegistryService:
                         "artifact_sha256": model.artifact_sha256,
                         "data_fingerprint": model.data_fingerprint,
                     },
-                    "to": {"artifact_sha256": artifact_sha256, "data_fingerprint": data_fingerprint},
+                    "to": {
+                        "artifact_sha256": artifact_sha256,
+                        "data_fingerprint": data_fingerprint,
+                    },
                     "state": changed.state.value,
                 },
             )

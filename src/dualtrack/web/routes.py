@@ -87,8 +87,12 @@ def login(
     if user is None:
         return _render(request, "login.html", status=401, error="Unknown user or wrong password.")
     request.session.clear()
-    request.session["user"] = {"id": user.id, "username": user.username, "role": user.role.value,
-                               "name": user.display_name}
+    request.session["user"] = {
+        "id": user.id,
+        "username": user.username,
+        "role": user.role.value,
+        "name": user.display_name,
+    }
     _csrf(request)
     return RedirectResponse("/", status_code=303)
 
@@ -119,10 +123,17 @@ def inventory(request: Request, as_of: str | None = None) -> HTMLResponse:
             error = "Use a date and time such as 2026-11-25T09:00."
     systems = platform.registry.list_systems(as_of=moment)
     deployed = {s.id: platform.registry.deployed_version(s.id) for s in systems}
-    counts = {tier: sum(1 for s in systems if s.tier.value == tier) for tier in ("HIGH", "MEDIUM", "LOW")}
+    counts = {
+        tier: sum(1 for s in systems if s.tier.value == tier) for tier in ("HIGH", "MEDIUM", "LOW")
+    }
     return _render(
-        request, "inventory.html", systems=systems, deployed=deployed, counts=counts,
-        as_of=as_of or "", error=error,
+        request,
+        "inventory.html",
+        systems=systems,
+        deployed=deployed,
+        counts=counts,
+        as_of=as_of or "",
+        error=error,
     )
 
 
@@ -132,8 +143,10 @@ def system_detail(request: Request, system_id: str) -> HTMLResponse:
     platform = _platform(request)
     system = platform.registry.get_system(system_id)
     gaps = platform.controls.gaps(system_id)
-    summary = {status: sum(1 for g in gaps if g.status.value == status)
-               for status in ("met", "unmet", "evidence missing")}
+    summary = {
+        status: sum(1 for g in gaps if g.status.value == status)
+        for status in ("met", "unmet", "evidence missing")
+    }
     return _render(
         request,
         "system.html",
@@ -165,8 +178,14 @@ def approve(request: Request, version_id: str, csrf_token: str = Form("")) -> HT
     except PlatformError as exc:
         message, ok = exc.message, False
     items = platform.registry.approval_queue(actor)
-    return _render(request, "_approval_rows.html", status=200 if ok else 422, items=items,
-                   message=message, ok=ok)
+    return _render(
+        request,
+        "_approval_rows.html",
+        status=200 if ok else 422,
+        items=items,
+        message=message,
+        ok=ok,
+    )
 
 
 @router.get("/ledger", response_class=HTMLResponse)
@@ -195,8 +214,10 @@ def install_dashboard(app: FastAPI, settings: Settings) -> None:
 
     @app.exception_handler(CsrfFailed)
     async def _csrf_failed(request: Request, exc: CsrfFailed) -> Response:
-        return HTMLResponse("<p>Your form expired or was not sent from this site. Reload and try again.</p>",
-                            status_code=403)
+        return HTMLResponse(
+            "<p>Your form expired or was not sent from this site. Reload and try again.</p>",
+            status_code=403,
+        )
 
     app.add_middleware(
         SessionMiddleware,
@@ -206,4 +227,3 @@ def install_dashboard(app: FastAPI, settings: Settings) -> None:
         same_site="strict",
         https_only=settings.cookie_secure,
     )
-

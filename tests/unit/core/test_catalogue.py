@@ -4,9 +4,13 @@ from dualtrack.registry.domain import OpportunityArea, SystemAttributes, Tier
 
 def attrs(**flags: bool) -> SystemAttributes:
     return SystemAttributes(
-        name="x", purpose="x", business_function="x",
+        name="x",
+        purpose="x",
+        business_function="x",
         opportunity_area=OpportunityArea.WORKFLOW_AUTOMATION,
-        accountable_senior_manager="sam", owner="alice", **flags,
+        accountable_senior_manager="sam",
+        owner="alice",
+        **flags,
     )
 
 

@@ -46,8 +46,13 @@ CASES = [
 @pytest.mark.parametrize(("flags", "area"), CASES)
 def test_tier_matches_rules(flags: dict[str, bool], area: OpportunityArea) -> None:
     attrs = SystemAttributes(
-        name="x", purpose="x", business_function="x", opportunity_area=area,
-        accountable_senior_manager="sam", owner="alice", **flags,
+        name="x",
+        purpose="x",
+        business_function="x",
+        opportunity_area=area,
+        accountable_senior_manager="sam",
+        owner="alice",
+        **flags,
     )
     assessment = default_ruleset().assess(attrs)
     assert (assessment.tier, assessment.oversight) == oracle(flags, area)
@@ -56,9 +61,13 @@ def test_tier_matches_rules(flags: dict[str, bool], area: OpportunityArea) -> No
 
 def test_investment_advice_cites_the_sfc() -> None:
     attrs = SystemAttributes(
-        name="x", purpose="x", business_function="x",
+        name="x",
+        purpose="x",
+        business_function="x",
         opportunity_area=OpportunityArea.RESEARCH_DATA_ANALYSIS,
-        accountable_senior_manager="sam", owner="alice", gives_investment_advice=True,
+        accountable_senior_manager="sam",
+        owner="alice",
+        gives_investment_advice=True,
     )
     assessment = default_ruleset().assess(attrs)
     assert "TIER-SFC-INVESTMENT-CONTENT" in assessment.rule_ids
@@ -84,7 +93,9 @@ def test_unknown_condition_is_refused() -> None:
         "default": {"tier": "LOW", "oversight": "human-out-of-the-loop", "reason": "r"},
         "oversight_by_tier": {"LOW": "human-out-of-the-loop"},
         "approvers": {"LOW": ["admin"]},
-        "rules": [{"id": "R", "when": {"colour": "red"}, "tier": "HIGH", "source": "s", "reason": "r"}],
+        "rules": [
+            {"id": "R", "when": {"colour": "red"}, "tier": "HIGH", "source": "s", "reason": "r"}
+        ],
     }
     with pytest.raises(ConfigurationError, match="unknown condition"):
         parse_ruleset(bad)

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from dualtrack.api.app import create_app
+from dualtrack.bootstrap import Platform
+from tests.conftest import People
+
+
+@dataclass
+class Keys:
+    dev: dict[str, str]
+    dev2: dict[str, str]
+    validator: dict[str, str]
+    compliance: dict[str, str]
+    manager: dict[str, str]
+    auditor: dict[str, str]
+    admin: dict[str, str]
+
+
+@pytest.fixture
+def keys(platform: Platform, people: People) -> Keys:
+    def key(actor_name: str) -> dict[str, str]:
+        k = platform.identity.issue_api_key(people.admin, username=actor_name, label="test")
+        return {"Authorization": f"Bearer {k}"}
+
+    return Keys(
+        dev=key("dev"),
+        dev2=key("dev2"),
+        validator=key("val"),
+        compliance=key("carol"),
+        manager=key("sam"),
+        auditor=key("audrey"),
+        admin=key("admin"),
+    )
+
+
+@pytest.fixture
+async def client(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(platform=platform)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
