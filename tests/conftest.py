@@ -44,7 +44,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:  # noqa: BLE001 - report any connection failure the same way
+    except Exception as exc:
         admin.dispose()
         if REQUIRE_PG:
             pytest.fail(f"PostgreSQL is required but unreachable: {type(exc).__name__}")
@@ -86,7 +86,11 @@ def people(platform: Platform) -> People:
     boot = Actor.system("tests")
     admin = Actor.of(
         platform.identity.create_user(
-            boot, username="admin", display_name="Admin", role=Role.ADMIN, password="admin-password-1"
+            boot,
+            username="admin",
+            display_name="Admin",
+            role=Role.ADMIN,
+            password="admin-password-1",
         )
     )
 

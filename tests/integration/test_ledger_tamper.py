@@ -26,9 +26,12 @@ def populate(platform: Platform, people: People, n: int = 6) -> None:
         platform.registry.register_system(
             people.dev,
             SystemAttributes(
-                name=f"System {i}", purpose="p", business_function="b",
+                name=f"System {i}",
+                purpose="p",
+                business_function="b",
                 opportunity_area=OpportunityArea.WORKFLOW_AUTOMATION,
-                accountable_senior_manager="sam", owner="dev",
+                accountable_senior_manager="sam",
+                owner="dev",
             ),
         )
 
@@ -65,15 +68,27 @@ def test_database_refuses_updates(platform: Platform, people: People) -> None:
 @pytest.mark.parametrize(
     ("sql", "bad_seq", "word"),
     [
-        ("UPDATE ledger_entries SET payload = replace(payload, 'System 2', 'System X') WHERE seq = 11", 11, "modified"),
+        (
+            "UPDATE ledger_entries SET payload = replace(payload, 'System 2', 'System X') WHERE seq = 11",
+            11,
+            "modified",
+        ),
         ("UPDATE ledger_entries SET actor = 'mallory' WHERE seq = 4", 4, "modified"),
         ("DELETE FROM ledger_entries WHERE seq = 7", 7, "missing"),
-        ("DELETE FROM ledger_entries WHERE seq = (SELECT max(seq) FROM ledger_entries)", None, "missing"),
+        (
+            "DELETE FROM ledger_entries WHERE seq = (SELECT max(seq) FROM ledger_entries)",
+            None,
+            "missing",
+        ),
     ],
 )
 def test_tampering_is_named(
-    platform: Platform, people: People, monkeypatch: pytest.MonkeyPatch,
-    sql: str, bad_seq: int | None, word: str,
+    platform: Platform,
+    people: People,
+    monkeypatch: pytest.MonkeyPatch,
+    sql: str,
+    bad_seq: int | None,
+    word: str,
 ) -> None:
     populate(platform, people)
     total = platform.ledger.verify().entries_checked
@@ -86,7 +101,9 @@ def test_tampering_is_named(
     assert word in report["problem"]
 
 
-def test_reordering_is_named(platform: Platform, people: People, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reordering_is_named(
+    platform: Platform, people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
     populate(platform, people)
     drop_guard(platform)
     with platform.engine.begin() as conn:
@@ -107,9 +124,12 @@ def test_concurrent_appends_keep_the_chain(platform: Platform, people: People) -
         platform.registry.register_system(
             people.dev,
             SystemAttributes(
-                name=f"Parallel {i}", purpose="p", business_function="b",
+                name=f"Parallel {i}",
+                purpose="p",
+                business_function="b",
                 opportunity_area=OpportunityArea.WORKFLOW_AUTOMATION,
-                accountable_senior_manager="sam", owner="dev",
+                accountable_senior_manager="sam",
+                owner="dev",
             ),
         )
 

@@ -10,7 +10,6 @@ from dualtrack.errors import (
     IllegalTransition,
     InvalidInput,
     NotFound,
-    PermissionDenied,
     RoleNotAllowed,
     SelfApprovalForbidden,
 )
@@ -118,7 +117,9 @@ def test_approval_needs_validation_and_passing_run(platform: Platform, people: P
     _, vid = submitted(platform, people)
     with pytest.raises(Conflict):
         platform.registry.approve(people.compliance, vid)
-    record = platform.registry.record_validation(people.validator, vid, passed=False, summary="AUC low")
+    record = platform.registry.record_validation(
+        people.validator, vid, passed=False, summary="AUC low"
+    )
     assert platform.registry.get_version(vid).state is Lifecycle.SUBMITTED
     with pytest.raises(RoleNotAllowed):
         platform.registry.override_validation(people.compliance, record.id, reason="x" * 30)
@@ -186,9 +187,9 @@ def test_attribute_change_retiers_and_records_why(platform: Platform, people: Pe
 
 def test_inventory_as_of_past_time(platform: Platform, people: People) -> None:
     import time
+    from datetime import UTC, datetime
 
     from dualtrack.ledger.domain import format_time
-    from datetime import UTC, datetime
 
     system = platform.registry.register_system(people.dev, attributes())
     time.sleep(0.01)
@@ -236,12 +237,21 @@ def test_control_gaps_and_evidence(platform: Platform, people: People) -> None:
     gaps = {g.control.id: g for g in platform.controls.gaps(system.id)}
     assert gaps["PDPO-DPP4"].status is GapStatus.EVIDENCE_MISSING
     platform.controls.attach_evidence(
-        people.compliance, system.id, "PDPO-DPP4", kind=EvidenceKind.FILE,
-        reference="encryption-review.pdf", content=b"%PDF-1.7 review",
+        people.compliance,
+        system.id,
+        "PDPO-DPP4",
+        kind=EvidenceKind.FILE,
+        reference="encryption-review.pdf",
+        content=b"%PDF-1.7 review",
     )
     platform.controls.attach_evidence(
-        people.compliance, system.id, "PCPD-08", kind=EvidenceKind.NOTE,
-        reference="note", note="Training data not minimised", verdict="unmet",
+        people.compliance,
+        system.id,
+        "PCPD-08",
+        kind=EvidenceKind.NOTE,
+        reference="note",
+        note="Training data not minimised",
+        verdict="unmet",
     )
     gaps = {g.control.id: g for g in platform.controls.gaps(system.id)}
     assert gaps["PDPO-DPP4"].status is GapStatus.MET

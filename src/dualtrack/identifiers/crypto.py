@@ -172,7 +172,7 @@ def _convert_bits(data: list[int], from_bits: int, to_bits: int, *, pad: bool) -
 
 def _bech32_decode(text: str) -> tuple[str, list[int], int] | None:
     """Split and checksum-verify a bech32/bech32m string: (hrp, data, constant)."""
-    if len(text) > 90 or text.lower() != text and text.upper() != text:
+    if len(text) > 90 or (text.lower() != text and text.upper() != text):
         return None
     if any(ord(c) < 33 or ord(c) > 126 for c in text):
         return None
@@ -289,8 +289,7 @@ def to_eip55(address: str) -> str:
     lower = body.lower()
     digest = keccak256(lower.encode("ascii")).hex()
     return "0x" + "".join(
-        ch.upper() if ch.isalpha() and int(digest[i], 16) >= 8 else ch
-        for i, ch in enumerate(lower)
+        ch.upper() if ch.isalpha() and int(digest[i], 16) >= 8 else ch for i, ch in enumerate(lower)
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from dualtrack.identifiers.crypto import to_eip55, validate_btc_address, validate_eth_address
 from dualtrack.vadealing.domain import Chain
 from dualtrack.vadealing.errors import InvalidAddress
@@ -16,14 +18,11 @@ def is_valid_address(chain: Chain, address: str) -> bool:
     return False
 
 
-def normalise_address(chain: Chain, address: str) -> str:
-    """Canonical form for comparison: EIP-55 for Ethereum, lower case for bech32.
-
-    Base58 addresses are case-sensitive and kept as given. Raises ``InvalidAddress`` (without
-    echoing the address) when the checksum does not verify.
-    """
-    if not isinstance(address, str) or not is_valid_address(chain, address):
-        raise InvalidAddress("wallet address is malformed or fails its checksum", chain=chain)
+@lru_cache(maxsize=65536)
+def _canonical(chain: Chain, address: str) -> str | None:
+    # Pure and hot (every transfer validates two addresses): cached per (chain, address).
+    if not is_valid_address(chain, address):
+        return None
     if chain == "ethereum":
         return to_eip55(address)
     if address[:3].lower() in ("bc1", "tb1"):
@@ -31,4 +30,23 @@ def normalise_address(chain: Chain, address: str) -> str:
     return address
 
 
-__all__ = ["is_valid_address", "normalise_address"]
+def try_normalise_address(chain: Chain, address: str) -> str | None:
+    """Canonical form, or ``None`` when the address is malformed or fails its checksum."""
+    if not isinstance(address, str):
+        return None
+    return _canonical(chain, address)
+
+
+def normalise_address(chain: Chain, address: str) -> str:
+    """Canonical form for comparison: EIP-55 for Ethereum, lower case for bech32.
+
+    Base58 addresses are case-sensitive and kept as given. Raises ``InvalidAddress`` (without
+    echoing the address) when the checksum does not verify.
+    """
+    canonical = try_normalise_address(chain, address)
+    if canonical is None:
+        raise InvalidAddress("wallet address is malformed or fails its checksum", chain=chain)
+    return canonical
+
+
+__all__ = ["is_valid_address", "normalise_address", "try_normalise_address"]

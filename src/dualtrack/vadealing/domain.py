@@ -24,9 +24,7 @@ from typing import Any, Literal
 Decision = Literal["allow", "hold", "block"]
 FirmKind = Literal["dealer", "custodian"]
 Authority = Literal["SFC", "HKMA", "CCE"]
-LicenceStatus = Literal[
-    "applied", "licensed", "licensed_with_conditions", "suspended", "revoked"
-]
+LicenceStatus = Literal["applied", "licensed", "licensed_with_conditions", "suspended", "revoked"]
 OfficerRole = Literal["responsible_officer", "compliance_officer", "mlro", "director"]
 FitAndProperOutcome = Literal["passed", "failed", "pending"]
 CddStatus = Literal["pending", "verified", "expired", "high_risk", "enhanced_due_diligence"]
@@ -440,12 +438,12 @@ class CheckResult:
 
 __all__ = [
     "ACTIVE_LICENCE",
-    "AddressRisk",
-    "AssetListing",
     "CDD_CLEARED",
     "DECISION_RANK",
     "LICENCE_TRANSITIONS",
     "TRANSFER_KINDS",
+    "AddressRisk",
+    "AssetListing",
     "Authority",
     "BeneficialOwner",
     "CapitalAssessment",
@@ -458,10 +456,10 @@ __all__ = [
     "ClientWallet",
     "CounterpartyDecision",
     "Decision",
-    "FitAndProperCheck",
-    "FitAndProperOutcome",
     "Firm",
     "FirmKind",
+    "FitAndProperCheck",
+    "FitAndProperOutcome",
     "Funding",
     "FxRate",
     "LicenceStatus",
