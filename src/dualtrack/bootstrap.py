@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
@@ -15,6 +17,14 @@ from dualtrack.ledger.service import LedgerService
 from dualtrack.registry.service import RegistryService
 
 
+T = TypeVar("T")
+
+# Features that plug into the platform, in demo-seeding order. Each may provide
+# ``dualtrack.<name>.wiring`` with ``seed_demo(platform)``; edges are discovered separately
+# (``dualtrack.api.routes_*``, ``dualtrack.cli.cmd_*``, ``dualtrack.web.pages_*``).
+FEATURES = ("fraud", "validation", "monitoring", "privacy", "research", "screening", "vadealing")
+
+
 @dataclass
 class Platform:
     settings: Settings
@@ -23,11 +33,29 @@ class Platform:
     registry: RegistryService
     controls: ControlsService
     ledger: LedgerService
+    _features: dict[str, Any] = field(default_factory=dict)
+    _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine)
 
+    def feature(self, name: str, factory: Callable[[Platform], T]) -> T:
+        """The feature service ``name``, built once per platform by ``factory``.
+
+        Track 1 features (fraud, privacy, research, ...) wire themselves in their
+        ``wiring.py`` through this, so the core does not import them."""
+        if name not in self._features:
+            self._features[name] = factory(self)
+        value: T = self._features[name]
+        return value
+
+    def on_close(self, closer: Callable[[], None]) -> None:
+        self._closers.append(closer)
+
     def close(self) -> None:
+        for closer in reversed(self._closers):
+            closer()
+        self._closers.clear()
         self.engine.dispose()
 
 

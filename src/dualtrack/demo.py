@@ -150,6 +150,18 @@ def seed(platform: Platform) -> bool:
     registry.approve(sam, router)
     registry.deploy(alice, router)
     version("OTC virtual-asset transaction monitoring", "0.3.0")
+    seed_features(platform)
     # A re-tier the inventory history will show: the summariser starts using personal data.
     registry.update_system(carol, ids["Internal document summariser"], {"uses_personal_data": True})
     return True
+
+
+def seed_features(platform: Platform) -> None:
+    """Let each installed feature add its demo data (fraud alerts, documents, dealers...)."""
+    from dualtrack.bootstrap import FEATURES
+    from dualtrack.plugins import feature_module
+
+    for name in FEATURES:
+        wiring = feature_module(name, "wiring")
+        if wiring is not None and hasattr(wiring, "seed_demo"):
+            wiring.seed_demo(platform)

@@ -51,6 +51,10 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def migrate(url: str, revision: str = "head") -> None:
-    """Bring the schema at ``url`` up to ``revision``."""
+def migrate(url: str, revision: str = "heads") -> None:
+    """Bring the schema at ``url`` up to ``revision`` (default: every branch head).
+
+    The core schema is revision ``0001``; each feature adds its tables on its own branch
+    (``down_revision = "0001"``, ``branch_labels = ("<feature>",)``), so features can evolve
+    their schemas independently."""
     command.upgrade(alembic_config(url), revision)

@@ -16,6 +16,7 @@ from dualtrack.api import problems
 from dualtrack.api.routes_core import router as core_router
 from dualtrack.bootstrap import Platform, bootstrap
 from dualtrack.config import Settings
+from dualtrack.plugins import discover
 
 log = logging.getLogger("dualtrack.access")
 
@@ -144,6 +145,9 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(core_router)
+    for module in discover("dualtrack.api", "routes_"):
+        if module.__name__ != "dualtrack.api.routes_core":
+            app.include_router(module.router)
 
     from dualtrack.web.routes import install_dashboard
 

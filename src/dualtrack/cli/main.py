@@ -567,5 +567,16 @@ def users_issue_key(
     sys.stdout.write(platform().identity.issue_api_key(who, username=username, label=label) + "\n")
 
 
+def _mount_feature_commands() -> None:
+    from dualtrack.plugins import discover
+
+    for module in discover("dualtrack.cli", "cmd_"):
+        name = getattr(module, "NAME", module.__name__.rsplit("cmd_", 1)[1])
+        app.add_typer(module.app, name=name)
+
+
+_mount_feature_commands()
+
+
 def main() -> None:  # pragma: no cover - console entry
     app()

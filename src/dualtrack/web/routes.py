@@ -203,8 +203,15 @@ def ledger_verify(request: Request) -> HTMLResponse:
 
 
 def install_dashboard(app: FastAPI, settings: Settings) -> None:
+    from dualtrack.plugins import discover
+
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(router)
+    nav: list[tuple[str, str]] = []
+    for module in discover("dualtrack.web", "pages_"):
+        app.include_router(module.router)
+        nav.extend(getattr(module, "NAV", []))
+    templates.env.globals["feature_nav"] = nav
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:
