@@ -36,12 +36,13 @@ class CsrfFailed(Exception):
     pass
 
 
-def _platform(request: Request) -> Platform:
+def platform_of(request: Request) -> Platform:
     platform: Platform = request.app.state.platform
     return platform
 
 
-def _actor(request: Request) -> Actor:
+def current_actor(request: Request) -> Actor:
+    """The signed-in user, or a redirect to /login (raised as LoginRequired)."""
     data = request.session.get("user")
     if not data:
         raise LoginRequired
@@ -56,14 +57,16 @@ def _csrf(request: Request) -> str:
     return str(token)
 
 
-def _check_csrf(request: Request, submitted: str | None) -> None:
+def check_csrf(request: Request, submitted: str | None) -> None:
+    """Refuse a POST whose form field or X-CSRF-Token header lacks the session's token."""
     expected = request.session.get("csrf")
     presented = submitted or request.headers.get("x-csrf-token")
     if not expected or not presented or not hmac.compare_digest(str(expected), presented):
         raise CsrfFailed
 
 
-def _render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """Render a template with the user, CSRF token and feature menu in its context."""
     user = request.session.get("user")
     return templates.TemplateResponse(
         request, name, {"user": user, "csrf_token": _csrf(request), **context}, status_code=status
@@ -72,7 +75,7 @@ def _render(request: Request, name: str, status: int = 200, **context: Any) -> H
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request) -> HTMLResponse:
-    return _render(request, "login.html", error=None)
+    return render(request, "login.html", error=None)
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -82,10 +85,10 @@ def login(
     password: str = Form(..., max_length=200),
     csrf_token: str = Form(""),
 ) -> Response:
-    _check_csrf(request, csrf_token)
-    user = _platform(request).identity.authenticate(username, password)
+    check_csrf(request, csrf_token)
+    user = platform_of(request).identity.authenticate(username, password)
     if user is None:
-        return _render(request, "login.html", status=401, error="Unknown user or wrong password.")
+        return render(request, "login.html", status=401, error="Unknown user or wrong password.")
     request.session.clear()
     request.session["user"] = {
         "id": user.id,
@@ -99,15 +102,15 @@ def login(
 
 @router.post("/logout")
 def logout(request: Request, csrf_token: str = Form("")) -> Response:
-    _check_csrf(request, csrf_token)
+    check_csrf(request, csrf_token)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
 
 @router.get("/", response_class=HTMLResponse)
 def inventory(request: Request, as_of: str | None = None) -> HTMLResponse:
-    _actor(request)
-    platform = _platform(request)
+    current_actor(request)
+    platform = platform_of(request)
     error = None
     moment = None
     if as_of:
@@ -126,7 +129,7 @@ def inventory(request: Request, as_of: str | None = None) -> HTMLResponse:
     counts = {
         tier: sum(1 for s in systems if s.tier.value == tier) for tier in ("HIGH", "MEDIUM", "LOW")
     }
-    return _render(
+    return render(
         request,
         "inventory.html",
         systems=systems,
@@ -139,15 +142,15 @@ def inventory(request: Request, as_of: str | None = None) -> HTMLResponse:
 
 @router.get("/systems/{system_id}", response_class=HTMLResponse)
 def system_detail(request: Request, system_id: str) -> HTMLResponse:
-    _actor(request)
-    platform = _platform(request)
+    current_actor(request)
+    platform = platform_of(request)
     system = platform.registry.get_system(system_id)
     gaps = platform.controls.gaps(system_id)
     summary = {
         status: sum(1 for g in gaps if g.status.value == status)
         for status in ("met", "unmet", "evidence missing")
     }
-    return _render(
+    return render(
         request,
         "system.html",
         system=system,
@@ -161,16 +164,16 @@ def system_detail(request: Request, system_id: str) -> HTMLResponse:
 
 @router.get("/approvals", response_class=HTMLResponse)
 def approvals(request: Request) -> HTMLResponse:
-    actor = _actor(request)
-    items = _platform(request).registry.approval_queue(actor)
-    return _render(request, "approvals.html", items=items, message=None)
+    actor = current_actor(request)
+    items = platform_of(request).registry.approval_queue(actor)
+    return render(request, "approvals.html", items=items, message=None)
 
 
 @router.post("/approvals/{version_id}/approve", response_class=HTMLResponse)
 def approve(request: Request, version_id: str, csrf_token: str = Form("")) -> HTMLResponse:
-    _check_csrf(request, csrf_token)
-    actor = _actor(request)
-    platform = _platform(request)
+    check_csrf(request, csrf_token)
+    actor = current_actor(request)
+    platform = platform_of(request)
     try:
         model = platform.registry.approve(actor, version_id, note="approved in dashboard")
         message = f"Approved {model.version}."
@@ -178,7 +181,7 @@ def approve(request: Request, version_id: str, csrf_token: str = Form("")) -> HT
     except PlatformError as exc:
         message, ok = exc.message, False
     items = platform.registry.approval_queue(actor)
-    return _render(
+    return render(
         request,
         "_approval_rows.html",
         status=200 if ok else 422,
@@ -190,16 +193,16 @@ def approve(request: Request, version_id: str, csrf_token: str = Form("")) -> HT
 
 @router.get("/ledger", response_class=HTMLResponse)
 def ledger(request: Request, before: int | None = None) -> HTMLResponse:
-    _actor(request)
-    entries = _platform(request).ledger.page(before_seq=before, limit=50)
-    return _render(request, "ledger.html", entries=entries)
+    current_actor(request)
+    entries = platform_of(request).ledger.page(before_seq=before, limit=50)
+    return render(request, "ledger.html", entries=entries)
 
 
 @router.get("/ledger/verify", response_class=HTMLResponse)
 def ledger_verify(request: Request) -> HTMLResponse:
-    _actor(request)
-    result = _platform(request).ledger.verify()
-    return _render(request, "_verify.html", result=result)
+    current_actor(request)
+    result = platform_of(request).ledger.verify()
+    return render(request, "_verify.html", result=result)
 
 
 def install_dashboard(app: FastAPI, settings: Settings) -> None:
