@@ -20,16 +20,19 @@ $(BIN)/.installed: requirements.lock pyproject.toml
 system-deps:
 	bash scripts/system-deps.sh
 
+# Demo-only keys for the privacy guard (scripts/demo-env.sh); real deployments set their own.
+DEMO_ENV := if [ -f scripts/demo-env.sh ]; then eval "$$(bash scripts/demo-env.sh)"; fi;
+
 demo: $(BIN)/.installed
 	$(BIN)/dualtrack db upgrade
-	$(BIN)/dualtrack seed-demo
+	$(DEMO_ENV) $(BIN)/dualtrack seed-demo
 	@echo
 	@echo "  dualtrack dashboard:  http://127.0.0.1:8000/   (API docs: /api/docs)"
 	@echo "  logins: alice (developer), victor (validator), carol (compliance),"
 	@echo "          sam (senior manager), audrey (auditor), ana (analyst), admin"
 	@echo "  password for all demo users: harbour-demo-2026"
 	@echo
-	$(BIN)/dualtrack serve
+	$(DEMO_ENV) $(BIN)/dualtrack serve
 
 test: $(BIN)/.installed system-deps
 	DUALTRACK_TEST_PG_URL=$${DUALTRACK_TEST_PG_URL:-$(PG_URL)} DUALTRACK_REQUIRE_PG=1 \

@@ -16,7 +16,6 @@ from dualtrack.identity.service import IdentityService
 from dualtrack.ledger.service import LedgerService
 from dualtrack.registry.service import RegistryService
 
-
 T = TypeVar("T")
 
 # Features that plug into the platform, in demo-seeding order. Each may provide

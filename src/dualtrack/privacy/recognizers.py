@@ -108,6 +108,10 @@ class PatternRecognizer:
     validated_score: float = 0.95
     context_before: int = 40
     context_after: int = 12
+    negative_before: int = 16
+    negative_suffix: tuple[str, ...] = ()
+    negative_after: int = 4
+    isolate_context: bool = False
     _compiled: tuple[tuple[Pattern, re.Pattern[str]], ...] = field(
         init=False, repr=False, compare=False
     )
@@ -134,13 +138,33 @@ class PatternRecognizer:
                         continue
                     if verdict is True:
                         score = max(score, self.validated_score)
-                if self.context or self.negative_context:
-                    window = doc.window(start, end, self.context_before, self.context_after)
-                    if self.context and any(word in window for word in self.context):
-                        score = min(1.0, score + self.context_boost)
-                    if self.negative_context and any(w in window for w in self.negative_context):
+                if self.context and self._has_context(doc, start, end):
+                    score = min(1.0, score + self.context_boost)
+                if self.negative_context or self.negative_suffix:
+                    # Negative words count only when close: "HK$ 12345678", "Ref 8812 3456".
+                    lower = doc.lower
+                    before = lower[max(0, start - self.negative_before) : start]
+                    after = lower[end : end + self.negative_after]
+                    if any(w in before for w in self.negative_context) or any(
+                        w in after for w in self.negative_suffix
+                    ):
                         score -= self.negative_penalty
                 yield Finding(start, end, self.entity_type, score, self.name)
+
+    def _has_context(self, doc: Document, start: int, end: int) -> bool:
+        lower = doc.lower
+        before = lower[max(0, start - self.context_before) : start]
+        if self.isolate_context:
+            # "BR No. 12345678 order 87654321": the label belongs to the first number only.
+            cut = 0
+            for number in _NUMBER_RE.finditer(before):
+                cut = number.end()
+            before = before[cut:]
+        after = lower[end : end + self.context_after]
+        return any(word in before or word in after for word in self.context)
+
+
+_NUMBER_RE = re.compile(r"\d[\d -]{3,}\d")
 
 
 class RecognizerRegistry:

@@ -20,7 +20,9 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
+from safetensors.numpy import load_file
 from scipy.special import erf
+from tokenizers import Tokenizer
 
 from dualtrack.errors import ConfigurationError
 from dualtrack.research.text import tokenize
@@ -84,7 +86,9 @@ def _verify(cache_dir: Path) -> bool:
     return all(_sha256(cache_dir / name) == digest for name, digest in MINILM_SHA256.items())
 
 
-def _layer_norm(x: NDArray[np.float32], w: NDArray[np.float32], b: NDArray[np.float32]) -> NDArray[np.float32]:
+def _layer_norm(
+    x: NDArray[np.float32], w: NDArray[np.float32], b: NDArray[np.float32]
+) -> NDArray[np.float32]:
     mu = x.mean(-1, keepdims=True)
     var = ((x - mu) ** 2).mean(-1, keepdims=True)
     return ((x - mu) / np.sqrt(var + 1e-12)) * w + b  # type: ignore[no-any-return]
@@ -97,15 +101,17 @@ class MiniLMEmbedder:
     model_id = MINILM_ID
 
     def __init__(self, model_dir: Path, *, max_length: int = 256, batch_size: int = 32) -> None:
-        from safetensors.numpy import load_file
-        from tokenizers import Tokenizer
-
         model_dir = Path(model_dir)
         if not (model_dir / "model.safetensors").is_file():
             raise ConfigurationError("embedding model not found; run fetch_minilm first")
         if not _verify(model_dir):
             raise ConfigurationError("embedding model files do not match the pinned digests")
         self._w = load_file(str(model_dir / "model.safetensors"))
+        self._wt = {
+            k.removesuffix(".weight"): np.ascontiguousarray(v.T)
+            for k, v in self._w.items()
+            if k.startswith("encoder.") and v.ndim == 2
+        }
         self._tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self._tok.enable_truncation(max_length=max_length)
         self._tok.no_padding()
@@ -128,13 +134,23 @@ class MiniLMEmbedder:
             p = f"encoder.layer.{i}."
 
             def lin(t: NDArray[np.float32], name: str, p: str = p) -> NDArray[np.float32]:
-                return t @ w[p + name + ".weight"].T + w[p + name + ".bias"]  # type: ignore[no-any-return]
+                # 2-D matmul against pre-transposed weights: a stacked 3-D ``@`` with a
+                # transposed view falls off numpy's BLAS path and is ~100x slower.
+                flat = t.reshape(-1, t.shape[-1]) @ self._wt[p + name]
+                out: NDArray[np.float32] = (flat + w[p + name + ".bias"]).reshape(*t.shape[:-1], -1)
+                return out
 
-            q, k, v = (
-                lin(x, f"attention.self.{m}").reshape(n, length, h, d).transpose(0, 2, 1, 3)
-                for m in ("query", "key", "value")
+            # Contiguous copies keep the batched matmuls on BLAS (strided views do not).
+            q, v = (
+                np.ascontiguousarray(
+                    lin(x, f"attention.self.{m}").reshape(n, length, h, d).transpose(0, 2, 1, 3)
+                )
+                for m in ("query", "value")
             )
-            att = q @ k.transpose(0, 1, 3, 2) / np.float32(np.sqrt(d)) + bias
+            k_t = np.ascontiguousarray(
+                lin(x, "attention.self.key").reshape(n, length, h, d).transpose(0, 2, 3, 1)
+            )
+            att = q @ k_t / np.float32(np.sqrt(d)) + bias
             att = np.exp(att - att.max(-1, keepdims=True))
             att /= att.sum(-1, keepdims=True)
             ctx = (att @ v).transpose(0, 2, 1, 3).reshape(n, length, h * d)
@@ -152,7 +168,8 @@ class MiniLMEmbedder:
             )
         pooled = (x * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
         norm = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.maximum(norm, 1e-12)).astype(np.float32)
+        normalised: NDArray[np.float32] = (pooled / np.maximum(norm, 1e-12)).astype(np.float32)
+        return normalised
 
     def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -198,7 +215,7 @@ class HashingEmbedder:
                 val = int.from_bytes(digest, "little")
                 out[r, val % self.dim] += 1.0 if (val >> 63) & 1 else -1.0
         norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.where(norms == 0, 1.0, norms)
+        return (out / np.where(norms == 0, 1.0, norms)).astype(np.float32)
 
 
 __all__ = ["MINILM_ID", "HashingEmbedder", "MiniLMEmbedder", "fetch_minilm"]

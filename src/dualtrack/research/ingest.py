@@ -13,6 +13,9 @@ from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError, PyPdfError
+
 from dualtrack.research.domain import DocumentFormat
 from dualtrack.research.errors import InvalidDocument
 from dualtrack.research.text import Block
@@ -61,9 +64,6 @@ def iter_blocks(fmt: DocumentFormat, data: bytes, *, max_pages: int = 2000) -> I
 
 
 def _pdf_blocks(data: bytes, *, max_pages: int) -> Iterator[Block]:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError, PyPdfError
-
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
@@ -98,8 +98,8 @@ def _pdf_blocks(data: bytes, *, max_pages: int) -> Iterator[Block]:
 
 
 def _first_heading_like(text: str) -> str | None:
-    for line in text.splitlines():
-        line = line.strip()
+    for raw in text.splitlines():
+        line = raw.strip()
         if 0 < len(line) <= 80 and not line.endswith((".", "。")):
             return line
         if line:

@@ -38,7 +38,7 @@ class InMemoryChunkStore:
     def get(self, doc_id: str) -> Document | None:
         return self._docs.get(doc_id)
 
-    def list(self) -> list[Document]:
+    def list_documents(self) -> list[Document]:
         return sorted(self._docs.values(), key=lambda d: d.doc_id)
 
     def chunks(self, doc_id: str) -> list[Chunk]:
@@ -77,7 +77,7 @@ class InMemoryHumanQueue:
     def add(self, request: HumanRequest) -> None:
         self._items.append(request)
 
-    def list(self) -> list[HumanRequest]:
+    def list_requests(self) -> list[HumanRequest]:
         return list(self._items)
 
 

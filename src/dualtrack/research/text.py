@@ -5,34 +5,136 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import pairwise
+from types import ModuleType
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
 _EN_STOP = frozenset(
-    "a an and are as at be been by did do does for from had has have how i in is it its of on "
-    "or our that the their them there these they this to was we were what when where which who "
-    "will with would you your can could should about into than then so if not no".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "by",
+        "did",
+        "do",
+        "does",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "our",
+        "that",
+        "the",
+        "their",
+        "them",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "can",
+        "could",
+        "should",
+        "about",
+        "into",
+        "than",
+        "then",
+        "so",
+        "if",
+        "not",
+        "no",
+    ]
 )
-_ZH_STOP = frozenset("的 了 是 在 和 及 與 之 而 或 其 於 為 以 也 有 我 你 他 她 它 們 這 那 個 嗎 呢 吧".split())
+_ZH_STOP = frozenset(
+    [
+        "的",
+        "了",
+        "是",
+        "在",
+        "和",
+        "及",
+        "與",
+        "之",
+        "而",
+        "或",
+        "其",
+        "於",
+        "為",
+        "以",
+        "也",
+        "有",
+        "我",
+        "你",
+        "他",
+        "她",
+        "它",
+        "們",
+        "這",
+        "那",
+        "個",
+        "嗎",
+        "呢",
+        "吧",
+    ]
+)
 
 _jieba_lock = threading.Lock()
 _jieba_ready = False
 
 
-def _jieba_cut(text: str) -> list[str]:
+def _jieba() -> ModuleType:
     global _jieba_ready  # noqa: PLW0603 - one-time lazy initialisation of a global dictionary
-    import jieba
+    with warnings.catch_warnings():
+        # jieba 0.42 has invalid escape sequences: a SyntaxWarning when compiled afresh,
+        # which ``filterwarnings = error`` would turn into an import failure.
+        warnings.simplefilter("ignore")
+        import jieba
 
-    if not _jieba_ready:
-        with _jieba_lock:
-            if not _jieba_ready:
-                jieba.setLogLevel(logging.WARNING)
-                jieba.initialize()
-                _jieba_ready = True
-    return [t for t in jieba.lcut(text, HMM=False) if t.strip()]
+        if not _jieba_ready:
+            with _jieba_lock:
+                if not _jieba_ready:
+                    jieba.setLogLevel(logging.WARNING)
+                    jieba.initialize()
+                    _jieba_ready = True
+    module: ModuleType = jieba
+    return module
+
+
+def _jieba_cut(text: str) -> list[str]:
+    return [t for t in _jieba().lcut(text, HMM=False) if t.strip()]
 
 
 def cjk_ratio(text: str) -> float:
@@ -80,7 +182,7 @@ def _zh_tokens(run: str) -> list[str]:
         if len(w) == 1:
             singles.append(w)
             continue
-        out.extend(a + b for a, b in zip(singles, singles[1:], strict=False))
+        out.extend(a + b for a, b in pairwise(singles))
         singles = []
     return out
 
@@ -88,7 +190,7 @@ def _zh_tokens(run: str) -> list[str]:
 def _en_tokens(text: str) -> Iterator[str]:
     for m in _WORD.finditer(text):
         tok = m.group()
-        if tok not in _EN_STOP:
+        if tok not in _EN_STOP and (len(tok) > 1 or tok.isdigit()):
             yield _stem(tok)
 
 
@@ -97,7 +199,21 @@ _SENT_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[A-Z0-9\"'(\[\u4e00-\u9fff])|(
 
 
 def split_sentences(text: str) -> list[str]:
-    """Split into sentences; English on . ! ? before a capital, Chinese on 。！？；."""
+    """Split into sentences; English on . ! ? before a capital, Chinese on 。！？；.
+
+    A line break followed by a capital also ends a sentence when the line does not end in
+    a comma: PDF text puts headings and table rows on their own lines without full stops.
+    """
+    pieces: list[str] = []
+    for part in _LINE_BREAK.split(text):
+        pieces.extend(_split_flat(part))
+    return pieces
+
+
+_LINE_BREAK = re.compile(r"(?<=[^,\s])[ \t]*\n\s*(?=[A-Z\u4e00-\u9fff#])")
+
+
+def _split_flat(text: str) -> list[str]:
     text = re.sub(r"\s+", " ", text).strip()
     if not text:
         return []
@@ -142,18 +258,19 @@ def chunk_blocks(
     """
     for block in blocks:
         sentences: list[str] = []
-        for s in split_sentences(block.text):
-            while len(s) > max_chars:
-                sentences.append(s[:max_chars])
-                s = s[max_chars:]
-            if s:
-                sentences.append(s)
+        for sentence in split_sentences(block.text):
+            rest = sentence
+            while len(rest) > max_chars:
+                sentences.append(rest[:max_chars])
+                rest = rest[max_chars:]
+            if rest:
+                sentences.append(rest)
         current: list[str] = []
         size = 0
         fresh = 0  # sentences in ``current`` not already emitted in the previous chunk
         for s in sentences:
             if current and size + len(s) + 1 > max_chars:
-                yield ChunkDraft(" ".join(current), block.page, block.section)
+                yield ChunkDraft("\n".join(current), block.page, block.section)
                 current = current[-overlap_sentences:] if overlap_sentences else []
                 if sum(len(c) + 1 for c in current) + len(s) > max_chars:
                     current = []
@@ -163,7 +280,7 @@ def chunk_blocks(
             size += len(s) + 1
             fresh += 1
         if current and fresh:
-            yield ChunkDraft(" ".join(current), block.page, block.section)
+            yield ChunkDraft("\n".join(current), block.page, block.section)
 
 
 __all__ = [

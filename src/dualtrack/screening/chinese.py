@@ -147,7 +147,7 @@ def split_han_name(han: str) -> tuple[str, str]:
 
 @lru_cache(maxsize=65536)
 def _char_jyutping(char: str) -> str | None:
-    import pycantonese  # noqa: PLC0415 - heavy corpus load, only when first needed
+    import pycantonese
 
     result = pycantonese.characters_to_jyutping(char)
     if not result or result[0][1] is None:
@@ -226,7 +226,7 @@ def hk_romanisation(han: str) -> list[str] | None:
 
 def pinyin(han: str) -> list[str]:
     """Toneless Pinyin per character (u-umlaut as ``v``)."""
-    from pypinyin import Style, lazy_pinyin  # noqa: PLC0415 - keep import cost off startup
+    from pypinyin import Style, lazy_pinyin
 
     sur, given = split_han_name(han)
     out: list[str] = []
@@ -335,7 +335,9 @@ def _segment(word: str) -> tuple[str, ...] | None:
         return None
     syllables = _all_syllables()
     best: tuple[str, ...] | None = None
-    # Prefer the fewest syllables, then longest first piece: "taiman" -> tai+man.
+    best_cost = (99, 99)
+    # Prefer the fewest syllables, then the fewest vowel-initial syllables after the first:
+    # "taiman" -> tai+man, "chiming" -> chi+ming (not chim+ing).
     for size in range(min(7, len(word)), 0, -1):
         head = word[:size]
         if head not in syllables:
@@ -344,8 +346,9 @@ def _segment(word: str) -> tuple[str, ...] | None:
         if rest is None:
             continue
         candidate = (head, *rest)
-        if best is None or len(candidate) < len(best):
-            best = candidate
+        cost = (len(candidate), sum(1 for s in candidate[1:] if s[0] in "aeiou"))
+        if cost < best_cost:
+            best, best_cost = candidate, cost
     return best
 
 
@@ -403,7 +406,7 @@ def hk_pinyin_pairs() -> frozenset[tuple[str, str]]:
 
 def build_equivalence_rows(chars: Iterable[str]) -> list[str]:
     """Rows ``char, jyutping, hk key, pinyin`` for ``equivalence.tsv`` (needs pycantonese)."""
-    from pypinyin import Style, lazy_pinyin  # noqa: PLC0415
+    from pypinyin import Style, lazy_pinyin
 
     rows = []
     for c in chars:

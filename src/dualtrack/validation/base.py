@@ -57,15 +57,14 @@ class ValidationTest(ABC):
     summary: ClassVar[str] = ""
     needs_reference: ClassVar[bool] = False
 
-    def __init__(self) -> None:  # pragma: no cover - subclasses define their own
-        pass
-
     @classmethod
     def param_names(cls) -> tuple[str, ...]:
         """Names of the keyword parameters ``__init__`` accepts."""
         sig = inspect.signature(cls.__init__)
         return tuple(
-            p.name for p in sig.parameters.values() if p.name != "self" and p.kind != p.VAR_KEYWORD
+            p.name
+            for p in sig.parameters.values()
+            if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
         )
 
     def get_params(self) -> dict[str, Any]:

@@ -39,12 +39,22 @@ def row_hashes(frame: pd.DataFrame) -> npt.NDArray[np.uint64]:
     return np.asarray(hashed.to_numpy(), dtype=np.uint64)
 
 
-def fingerprint(frame: pd.DataFrame, hashes: npt.NDArray[np.uint64]) -> DataFingerprint:
-    """sha256 over the schema and the row hashes (row order matters)."""
+def fingerprint(
+    frame: pd.DataFrame,
+    hashes: npt.NDArray[np.uint64],
+    extra_hashes: npt.NDArray[np.uint64] | None = None,
+) -> DataFingerprint:
+    """sha256 over the schema and the row hashes (row order matters).
+
+    ``hashes`` cover the feature columns and ``extra_hashes`` the remaining ones (target,
+    protected attributes), so feature hashes computed for duplicate checks are reused.
+    """
     digest = hashlib.sha256()
     for name, dtype in zip(frame.columns, frame.dtypes, strict=True):
         digest.update(f"{name}\x1f{dtype}\x1e".encode())
     digest.update(np.ascontiguousarray(hashes).tobytes())
+    if extra_hashes is not None:
+        digest.update(np.ascontiguousarray(extra_hashes).tobytes())
     return DataFingerprint(
         sha256=digest.hexdigest(),
         n_rows=len(frame),
@@ -129,6 +139,23 @@ class ValidationContext:
         binner: Binner = self._cache[key]
         return binner
 
+    def bin_index(
+        self, name: str, n_bins: int, *, reference: bool = False
+    ) -> npt.NDArray[np.int64]:
+        """Bin index of every row of a feature (or ``"__score__"``), reference-learnt bins."""
+        key = f"idx:{int(reference)}:{name}:{n_bins}"
+        if key not in self._cache:
+            binner = self.binner(name, n_bins)
+            if name == "__score__":
+                side = self.reference if reference else self.current
+                assert side is not None
+                values: npt.NDArray[Any] = side.scores
+            else:
+                values = self.column(name, reference=reference)
+            self._cache[key] = binner.transform(values)
+        index: npt.NDArray[np.int64] = self._cache[key]
+        return index
+
     def rng(self, salt: str) -> np.random.Generator:
         """A generator seeded from the run seed and a per-test salt (reproducible samples)."""
         digest = hashlib.sha256(f"{self.seed}:{salt}".encode()).digest()
@@ -178,7 +205,9 @@ class ValidationContext:
         )
 
 
-def _resolve_features(model: ScoringModel, dataset: pd.DataFrame, spec: DatasetSpec) -> tuple[str, ...]:
+def _resolve_features(
+    model: ScoringModel, dataset: pd.DataFrame, spec: DatasetSpec
+) -> tuple[str, ...]:
     if len(dataset) == 0:
         raise InvalidDataset("dataset is empty (no rows)")
     columns = [str(c) for c in dataset.columns]
@@ -208,9 +237,12 @@ def _resolve_features(model: ScoringModel, dataset: pd.DataFrame, spec: DatasetS
             f"from the dataset: {_names(missing)}",
             missing=missing,
         )
-    if spec.feature_names is not None and model.feature_names is not None:
-        if tuple(spec.feature_names) != tuple(model.feature_names):
-            raise InvalidDataset("feature names in the DatasetSpec differ from the model's")
+    if (
+        spec.feature_names is not None
+        and model.feature_names is not None
+        and tuple(spec.feature_names) != tuple(model.feature_names)
+    ):
+        raise InvalidDataset("feature names in the DatasetSpec differ from the model's")
     return tuple(wanted)
 
 
@@ -228,7 +260,7 @@ def _target(dataset: pd.DataFrame, spec: DatasetSpec, label: str) -> npt.NDArray
             f"target column {spec.target!r} in the {label} must have exactly two classes, "
             f"found {classes.size}"
         )
-    return (values == classes[1]).astype(np.int8)
+    return np.asarray(values == classes[1], dtype=np.int8)
 
 
 def _prepare(
@@ -254,10 +286,14 @@ def _prepare(
     features = frame.loc[:, list(feature_names)]
     scores = score_checked(model, features, label)
     hashes = row_hashes(features)
-    return LabelledData(features, target, scores, hashes, fingerprint(frame, row_hashes(frame)))
+    others = [c for c in frame.columns if c not in set(feature_names)]
+    extra = row_hashes(frame.loc[:, others]) if others else None
+    return LabelledData(features, target, scores, hashes, fingerprint(frame, hashes, extra))
 
 
-def score_checked(model: ScoringModel, features: pd.DataFrame, label: str) -> npt.NDArray[np.float64]:
+def score_checked(
+    model: ScoringModel, features: pd.DataFrame, label: str
+) -> npt.NDArray[np.float64]:
     """Score and reject NaN, infinite or out-of-range probabilities."""
     scores = np.asarray(model.score(features), dtype=np.float64)
     if scores.shape != (len(features),):

@@ -123,6 +123,7 @@ class ValidationTestResult:
         object.__setattr__(self, "details", freeze(self.details))
         object.__setattr__(self, "config", freeze(self.config))
         object.__setattr__(self, "controls", tuple(self.controls))
+        object.__setattr__(self, "duration_s", round(self.duration_s, 4))
 
     @property
     def passed(self) -> bool:
@@ -226,6 +227,7 @@ class ValidationRun:
     def __post_init__(self) -> None:
         object.__setattr__(self, "config", freeze(self.config))
         object.__setattr__(self, "summary", freeze(self.summary))
+        object.__setattr__(self, "duration_s", round(self.duration_s, 4))
         object.__setattr__(self, "results", tuple(self.results))
         object.__setattr__(self, "findings", tuple(self.findings))
 
@@ -318,6 +320,7 @@ class ValidationPlan:
     tests: tuple[PlannedTest, ...]
     blocking_severity: Severity = "high"
     require_reference: bool = False
+    require_protected_attributes: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON types."""
@@ -327,6 +330,7 @@ class ValidationPlan:
             "description": self.description,
             "blocking_severity": self.blocking_severity,
             "require_reference": self.require_reference,
+            "require_protected_attributes": self.require_protected_attributes,
             "tests": [
                 {
                     "id": t.test_id,

@@ -132,7 +132,7 @@ def load_model(path: str | Path, *, expected_sha256: str | None = None) -> Loade
     if head.startswith(b"tree\n") or head.startswith(b"tree\r\n"):
         return LoadedModel(_load_booster(p), digest, "lightgbm-booster")
     try:
-        import joblib
+        import joblib  # type: ignore[import-untyped]
 
         with warnings.catch_warnings():
             # Version-mismatch warnings from scikit-learn should not abort a validation run.

