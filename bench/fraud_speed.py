@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import sys
 import time
@@ -32,7 +33,12 @@ import numpy as np
 import polars as pl
 
 from dualtrack.fraud.datasets import ULB_FEATURES, fetch_ulb, load_ulb
-from dualtrack.fraud.features import FEATURE_NAMES, TRANSACTION_SCHEMA, with_features
+from dualtrack.fraud.features import (
+    FEATURE_NAMES,
+    TRANSACTION_SCHEMA,
+    compute_batch,
+    with_features,
+)
 from dualtrack.fraud.model import ModelArtifact, train_model
 from dualtrack.fraud.service import FraudScorer
 from dualtrack.fraud.simulator import HKPaymentsSimulator, SimulatorConfig
@@ -156,6 +162,26 @@ def main() -> None:
         1,
     )
 
+    # simulator streaming and batch features at scale (one day in memory at a time)
+    big = HKPaymentsSimulator(
+        SimulatorConfig(
+            n_customers=20_000 if args.quick else 100_000,
+            n_merchants=5_000,
+            days=2 if args.quick else 5,
+            seed=9,
+        )
+    )
+    sim_rows = 0
+    feature_s = 0.0
+    started = time.perf_counter()
+    for day_frame in big.stream():
+        sim_rows += day_frame.height
+        t0 = time.perf_counter()
+        compute_batch(day_frame)
+        feature_s += time.perf_counter() - t0
+    sim_s = time.perf_counter() - started - feature_s
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
     report = {
         "benchmark": "fraud_speed",
         "mode": "quick" if args.quick else "full",
@@ -188,6 +214,15 @@ def main() -> None:
             "decisions_per_s": hk_n / hk_s,
             "batch_features_plus_predict_rows_per_s": hk_n / hk_raw_s,
             "online_to_batch_ratio": hk_raw_s / hk_s,
+        },
+        "simulator": {
+            "customers": big.config.n_customers,
+            "days": big.config.days,
+            "rows": sim_rows,
+            "rows_per_s": sim_rows / sim_s,
+            "batch_feature_rows_per_s": sim_rows / feature_s,
+            "minutes_for_10m_rows_estimate": 10_000_000 / (sim_rows / sim_s) / 60,
+            "peak_rss_mb_whole_benchmark": peak_mb,
         },
         "machine": {
             "platform": platform.platform(),

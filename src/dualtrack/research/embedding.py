@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 from safetensors.numpy import load_file
 from scipy.special import erf
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 from tokenizers import Tokenizer
 
 from dualtrack.errors import ConfigurationError
@@ -38,6 +39,7 @@ MINILM_SHA256 = {
 }
 _MEMBERS = ("model.safetensors", "tokenizer.json", "config.json")
 Runner = Callable[[list[str]], None]
+_INV_SQRT2 = np.float32(1.0 / np.sqrt(2.0))
 
 
 def _sha256(path: Path) -> str:
@@ -100,7 +102,14 @@ class MiniLMEmbedder:
     dim = 384
     model_id = MINILM_ID
 
-    def __init__(self, model_dir: Path, *, max_length: int = 256, batch_size: int = 32) -> None:
+    def __init__(
+        self,
+        model_dir: Path,
+        *,
+        max_length: int = 256,
+        batch_size: int = 32,
+        token_budget: int = 2048,
+    ) -> None:
         model_dir = Path(model_dir)
         if not (model_dir / "model.safetensors").is_file():
             raise ConfigurationError("embedding model not found; run fetch_minilm first")
@@ -116,6 +125,7 @@ class MiniLMEmbedder:
         self._tok.enable_truncation(max_length=max_length)
         self._tok.no_padding()
         self.batch_size = batch_size
+        self.token_budget = token_budget
         self._heads = 12
         self._layers = 6
 
@@ -150,17 +160,22 @@ class MiniLMEmbedder:
             k_t = np.ascontiguousarray(
                 lin(x, "attention.self.key").reshape(n, length, h, d).transpose(0, 2, 3, 1)
             )
-            att = q @ k_t / np.float32(np.sqrt(d)) + bias
-            att = np.exp(att - att.max(-1, keepdims=True))
-            att /= att.sum(-1, keepdims=True)
-            ctx = (att @ v).transpose(0, 2, 1, 3).reshape(n, length, h * d)
+            ctx = np.empty((n, length, h * d), dtype=np.float32)
+            scale = np.float32(1.0 / np.sqrt(d))
+            # One sequence at a time: the (heads, L, L) score block stays cache-sized,
+            # where a whole batch's scores (n x 12 x 256 x 256 floats) thrash memory.
+            for b in range(n):
+                att = q[b] @ k_t[b] * scale + bias[b]
+                att = np.exp(att - att.max(-1, keepdims=True))
+                att /= att.sum(-1, keepdims=True)
+                ctx[b] = (att @ v[b]).transpose(1, 0, 2).reshape(length, h * d)
             x = _layer_norm(
                 x + lin(ctx, "attention.output.dense"),
                 w[p + "attention.output.LayerNorm.weight"],
                 w[p + "attention.output.LayerNorm.bias"],
             )
             inter = lin(x, "intermediate.dense")
-            inter = (0.5 * inter * (1.0 + erf(inter / np.sqrt(2.0)))).astype(np.float32)
+            inter = 0.5 * inter * (1.0 + erf(inter * _INV_SQRT2))  # exact (erf) GELU, as BERT
             x = _layer_norm(
                 x + lin(inter, "output.dense"),
                 w[p + "output.LayerNorm.weight"],
@@ -175,11 +190,28 @@ class MiniLMEmbedder:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
+        # Single-threaded BLAS: the per-head attention products are tiny matrices, and
+        # OpenBLAS's thread hand-off on them made the pass ~100x slower on a busy 2-core box.
+        with threadpool_limits(limits=1, user_api="blas"):
+            self._embed_into(texts, out)
+        return out
+
+    def _embed_into(self, texts: Sequence[str], out: NDArray[np.float32]) -> None:
         encs = self._tok.encode_batch(list(texts))
-        # Sort by length so each batch pads little; write results back in input order.
+        # Sort by length and cap each batch's padded size (``token_budget``), so one long
+        # passage does not pad a whole batch of short ones to 256 tokens.
         order = sorted(range(len(encs)), key=lambda i: len(encs[i].ids))
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start : start + self.batch_size]
+        batches: list[list[int]] = [[]]
+        for i in order:
+            batch = batches[-1]
+            width = len(encs[i].ids)
+            if batch and (
+                len(batch) >= self.batch_size or (len(batch) + 1) * width > self.token_budget
+            ):
+                batches.append([i])
+            else:
+                batch.append(i)
+        for idx in batches:
             width = max(len(encs[i].ids) for i in idx)
             ids = np.zeros((len(idx), width), dtype=np.int64)
             mask = np.zeros((len(idx), width), dtype=np.float32)
@@ -187,7 +219,6 @@ class MiniLMEmbedder:
                 ids[r, : len(encs[i].ids)] = encs[i].ids
                 mask[r, : len(encs[i].ids)] = 1.0
             out[idx] = self._forward(ids, mask)
-        return out
 
 
 class HashingEmbedder:

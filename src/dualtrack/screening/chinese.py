@@ -84,7 +84,7 @@ def to_traditional(text: str) -> str:
 
 @dataclass(frozen=True)
 class Surname:
-    """One row of ``surnames.tsv``."""
+    """One row of ``surnames.txt``."""
 
     chars: str
     jyutping: tuple[str, ...]
@@ -97,7 +97,7 @@ class Surname:
 def surnames() -> tuple[Surname, ...]:
     """The surname table (Traditional characters)."""
     rows = []
-    for line in _data_lines("surnames.tsv"):
+    for line in _data_lines("surnames.txt"):
         chars, jyut, hk, pinyin, weight = line.split("\t")
         rows.append(
             Surname(
@@ -380,7 +380,7 @@ def name_characters() -> str:
 def hk_pinyin_pairs() -> frozenset[tuple[str, str]]:
     """Pairs (HK fuzzy key, Pinyin) that spell the same name character.
 
-    Built from the surname table (no pycantonese needed) and from ``equivalence.tsv`` when
+    Built from the surname table (no pycantonese needed) and from ``equivalence.txt`` when
     present (generated from ``given_chars.txt`` by :func:`build_equivalence_rows`).
     """
     pairs: set[tuple[str, str]] = set()
@@ -395,7 +395,7 @@ def hk_pinyin_pairs() -> frozenset[tuple[str, str]]:
             pairs.update(zip(readings, map(fuzzy_key, py_parts), strict=True))
         pairs.add((fuzzy_key("".join(hk_parts)), fuzzy_key(s.pinyin)))
     try:
-        lines = _data_lines("equivalence.tsv")
+        lines = _data_lines("equivalence.txt")
     except FileNotFoundError:
         lines = []
     for line in lines:
@@ -405,7 +405,7 @@ def hk_pinyin_pairs() -> frozenset[tuple[str, str]]:
 
 
 def build_equivalence_rows(chars: Iterable[str]) -> list[str]:
-    """Rows ``char, jyutping, hk key, pinyin`` for ``equivalence.tsv`` (needs pycantonese)."""
+    """Rows ``char, jyutping, hk key, pinyin`` for ``equivalence.txt`` (needs pycantonese)."""
     from pypinyin import Style, lazy_pinyin
 
     rows = []
