@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 from safetensors.numpy import load_file
 from scipy.special import erf
-from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+from threadpoolctl import threadpool_limits
 from tokenizers import Tokenizer
 
 from dualtrack.errors import ConfigurationError
