@@ -83,7 +83,7 @@ def iter_segments(
     for chunk in chunks:
         buffer += chunk
         while len(buffer) >= window + overlap:
-            segment, found, lookback = _emit(detect, lookback, buffer, window)
+            segment, found, lookback = _emit(detect, lookback, buffer, window, overlap)
             buffer = buffer[len(segment) :]
             yield segment, found
     if buffer:
@@ -96,9 +96,11 @@ def _shifted(found: list[Finding], skip: int, limit: int) -> list[Finding]:
 
 
 def _emit(
-    detect: Detector, lookback: str, buffer: str, window: int
+    detect: Detector, lookback: str, buffer: str, window: int, overlap: int
 ) -> tuple[str, list[Finding], str]:
-    found = _shifted(detect(lookback + buffer), len(lookback), window)
+    # Scan only this window plus the overlap: scanning the whole buffer (up to a read block)
+    # for every window made large files quadratic in the block size.
+    found = _shifted(detect(lookback + buffer[: window + overlap]), len(lookback), window)
     cut = max([window, *(f.end for f in found)])
     segment = buffer[:cut]
     return segment, found, segment[-_LOOKBACK:]

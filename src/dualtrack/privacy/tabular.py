@@ -96,9 +96,7 @@ class _ColumnScanner:
     def findings(self, header: str, value: str) -> list[Finding]:
         prefix = _context(header)
         skip = len(prefix)
-        return [
-            f.shifted(-skip) for f in self._guard.detect(prefix + value) if f.start >= skip
-        ]
+        return [f.shifted(-skip) for f in self._guard.detect(prefix + value) if f.start >= skip]
 
 
 def choose_columns(guard: PrivacyGuard, frame: pl.DataFrame) -> tuple[ColumnSpec, ...]:
@@ -177,6 +175,37 @@ def transform_table(
     return TableRun(rows, chunks, tuple(c.describe() for c in chosen or ()), changed, counts)
 
 
+def scan_table(
+    guard: PrivacyGuard,
+    path: Path,
+    *,
+    chunk_rows: int = 50_000,
+    progress: ProgressCallback | None = None,
+) -> tuple[int, dict[str, dict[str, int]]]:
+    """``(rows, {column: {entity type: cells}})`` for every string column of a table."""
+    if path.suffix.lower() not in TABLE_SUFFIXES:
+        raise InvalidInput("tables must be .csv or .parquet", suffix=path.suffix)
+    scanner = _ColumnScanner(guard)
+    rows = 0
+    counts: dict[str, dict[str, int]] = {}
+    for batch in _batches(path, chunk_rows):
+        frame = pl.from_arrow(batch)
+        assert isinstance(frame, pl.DataFrame)
+        for name in frame.columns:
+            if frame.schema[name] not in (pl.String, pl.Utf8):
+                continue
+            column = counts.setdefault(name, {})
+            for value in frame[name].to_list():
+                if not value:
+                    continue
+                for kind in {str(f.entity_type) for f in scanner.findings(name, value)}:
+                    column[kind] = column.get(kind, 0) + 1
+        rows += frame.height
+        if progress is not None:
+            progress(rows)
+    return rows, {k: dict(sorted(v.items())) for k, v in counts.items() if v}
+
+
 def _batches(path: Path, chunk_rows: int) -> Iterator[pa.RecordBatch]:
     """Record batches, with reader failures turned into errors that echo no content."""
     if path.suffix.lower() == ".csv":
@@ -195,9 +224,7 @@ def _batches(path: Path, chunk_rows: int) -> Iterator[pa.RecordBatch]:
             # Arrow's messages can quote the offending row; never pass them on.
             if "utf8" in str(exc).lower().replace("-", ""):
                 raise UndecodableInput("the table is not valid UTF-8") from None
-            raise InvalidInput(
-                "the table could not be read", reason=type(exc).__name__
-            ) from None
+            raise InvalidInput("the table could not be read", reason=type(exc).__name__) from None
         yield batch
 
 
@@ -241,4 +268,4 @@ def _transform_column(
     return pl.Series(spec.name, out, dtype=pl.String), changed
 
 
-__all__ = ["ColumnSpec", "TableRun", "choose_columns", "transform_table"]
+__all__ = ["ColumnSpec", "TableRun", "choose_columns", "scan_table", "transform_table"]
