@@ -23,6 +23,7 @@ from dualtrack.monitoring.profile import ReferenceProfile
 from dualtrack.monitoring.service import (
     attach_labels,
     iter_parquet_chunks,
+    profile_model,
     run_monitoring,
     thresholds_for_tier,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "WindowPerformance",
     "attach_labels",
     "iter_parquet_chunks",
+    "profile_model",
     "run_monitoring",
     "thresholds_for_tier",
 ]

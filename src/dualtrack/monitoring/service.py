@@ -75,6 +75,39 @@ def thresholds_for_tier(tier: str) -> MonitoringThresholds:
     return table[tier.upper()]
 
 
+def profile_model(
+    model: Any,
+    reference: Any,
+    *,
+    threshold: float,
+    target: str | None = "target",
+    feature_names: tuple[str, ...] | None = None,
+) -> ReferenceProfile:
+    """Score ``reference`` with ``model`` (a LoadedModel, estimator or booster) and profile it.
+
+    Use the same reference sample as the validation run, so monitoring compares production
+    with what was validated.
+    """
+    from dualtrack.validation.context import score_checked
+    from dualtrack.validation.loading import LoadedModel, as_scoring_model
+
+    scoring = model.model if isinstance(model, LoadedModel) else as_scoring_model(model)
+    frame = reference.to_pandas() if hasattr(reference, "to_pandas") else reference
+    names = scoring.feature_names or feature_names
+    if names is None:
+        raise InvalidMonitoringData("the model has no feature names; pass feature_names")
+    missing = [n for n in names if n not in frame.columns]
+    if missing:
+        raise InvalidMonitoringData(
+            f"reference data lacks model feature(s): {', '.join(missing[:10])}", missing=missing
+        )
+    features = frame.loc[:, list(names)]
+    scores = score_checked(scoring, features, "reference")
+    labels = frame[target].to_numpy() if target and target in frame.columns else None
+    columns = {n: features[n].to_numpy() for n in names}
+    return ReferenceProfile.fit(columns, scores, threshold=threshold, labels=labels)
+
+
 def attach_labels(decisions: Any, labels: Any, *, on: str, label_column: str = "label") -> Any:
     """Left-join late-arriving labels onto a polars chunk of decisions (missing -> null)."""
     import polars as pl

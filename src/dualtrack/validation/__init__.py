@@ -29,7 +29,7 @@ from dualtrack.validation.domain import (
 from dualtrack.validation.loading import LoadedModel, load_dataset, load_model
 from dualtrack.validation.plans import plan_for_tier
 from dualtrack.validation.report import render_html, render_pdf
-from dualtrack.validation.service import compare_runs, run_validation
+from dualtrack.validation.service import compare_runs, gate_blockers, run_validation
 
 __all__ = [
     "DataFingerprint",
@@ -42,6 +42,7 @@ __all__ = [
     "ValidationTestResult",
     "compare_runs",
     "create_test",
+    "gate_blockers",
     "load_dataset",
     "load_model",
     "plan_for_tier",

@@ -361,6 +361,10 @@ class DatasetSpec:
     def __post_init__(self) -> None:
         object.__setattr__(self, "protected_attributes", tuple(self.protected_attributes))
         object.__setattr__(self, "thresholds", tuple(float(t) for t in self.thresholds))
+        if not self.thresholds or not all(0.0 <= t <= 1.0 for t in self.thresholds):
+            from dualtrack.validation.errors import InvalidDataset
+
+            raise InvalidDataset("deployed thresholds must be one or more numbers in [0, 1]")
         if self.feature_names is not None:
             object.__setattr__(self, "feature_names", tuple(self.feature_names))
 

@@ -14,13 +14,14 @@ import io
 import re
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
-import matplotlib
-from matplotlib.figure import Figure
 
 from dualtrack.validation.domain import ValidationRun, ValidationTestResult
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 CATEGORY_TITLES = {
     "performance": "Performance 模型表現",
@@ -36,6 +37,8 @@ _COLOURS = {"ref": "#7f8c8d", "cur": "#1f5aa6", "bad": "#c0392b", "ok": "#27ae60
 
 
 def _svg(fig: Figure) -> str:
+    import matplotlib
+
     buf = io.StringIO()
     # A fixed salt makes element ids (and so the whole report) reproducible; identical ids
     # across charts name identical markers, so sharing one HTML page is harmless.
@@ -47,6 +50,9 @@ def _svg(fig: Figure) -> str:
 
 
 def _figure(width: float = 4.2, height: float = 3.0) -> Figure:
+    # Imported here: matplotlib is only needed when a report is rendered.
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(width, height), dpi=100)
     fig.set_layout_engine("constrained")
     return fig
@@ -238,11 +244,18 @@ def _strip_svg_comments(html: str) -> str:
     return re.sub(r"<!--.*?-->", "", html, flags=re.DOTALL)
 
 
-def render_pdf(run: ValidationRun, *, title: str = "Model validation report") -> bytes:
-    """The same report as PDF bytes, via WeasyPrint (no network access: no base URL)."""
+def render_pdf(
+    run: ValidationRun, *, title: str = "Model validation report", html: str | None = None
+) -> bytes:
+    """The same report as PDF bytes, via WeasyPrint (nothing outside the document is fetched).
+
+    Pass ``html`` (the output of :func:`render_html` for this run) to skip drawing the
+    charts a second time.
+    """
     import weasyprint
 
-    html = render_html(run, title=title)
+    if html is None:
+        html = render_html(run, title=title)
 
     def _no_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
         raise ValueError("external resources are not allowed in validation reports")

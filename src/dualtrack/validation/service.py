@@ -239,3 +239,29 @@ def compare_runs(
                 "status_changed": r.status != old.status,
             }
     return out
+
+
+def gate_blockers(
+    run: ValidationRun, *, model_sha256: str, minimum_tier: str | None = None
+) -> tuple[str, ...]:
+    """Why ``run`` cannot open the deployment gate for the artifact ``model_sha256``.
+
+    Empty when the gate may open: the run passed, validated exactly this artifact, and (if
+    ``minimum_tier`` is given) used a plan at least that strict. The caller adds its own
+    checks (validator independence under SFC-09, approvals, run age).
+    """
+    from dualtrack.validation.domain import TIERS
+
+    reasons = []
+    if run.model_artifact_sha256 != model_sha256.lower():
+        reasons.append("the validation run is for a different model artifact")
+    if not run.passed:
+        blocking = [f.test_id for f in run.findings if f.blocking]
+        reasons.append(f"the validation run failed: {', '.join(blocking) or 'no details'}")
+    if minimum_tier is not None:
+        wanted = minimum_tier.upper()
+        if wanted not in TIERS:
+            raise InvalidDataset(f"unknown risk tier {minimum_tier!r}")
+        if TIERS.index(run.tier) < TIERS.index(wanted):
+            reasons.append(f"the run used the {run.tier} plan but the system is {wanted} tier")
+    return tuple(reasons)

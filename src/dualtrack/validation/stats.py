@@ -198,9 +198,10 @@ class Binner:
         missing_bin = self.n_bins - 1
         if self.kind == "numeric":
             v = values.astype(np.float64, copy=False)
-            idx = np.searchsorted(np.asarray(self.edges, dtype=np.float64), v, side="right")
-            idx = idx.astype(np.int64, copy=False)
-            idx[np.isnan(v)] = missing_bin
+            edges = np.asarray(self.edges, dtype=np.float64)
+            missing = np.isnan(v)
+            idx = count_edges_at_or_below(edges, v, missing)
+            idx[missing] = missing_bin
             return idx
         s = _as_str(values)
         lv = np.asarray(self.levels, dtype=object)
@@ -231,6 +232,46 @@ class Binner:
 
 
 _MISSING = "\x00missing"
+_LUT_CELLS = 1 << 16
+
+
+def count_edges_at_or_below(
+    edges: FloatArray, values: FloatArray, missing: npt.NDArray[np.bool_] | None = None
+) -> IntArray:
+    """``np.searchsorted(edges, values, side="right")`` for sorted ``edges``, faster.
+
+    A binary search per value costs tens of nanoseconds on unsorted data (branch misses).
+    When the edges are well separated (the usual case for quantile edges) a lookup table
+    over a uniform grid gives each value's count directly: with every grid cell narrower
+    than half the smallest gap between edges, at most one edge lies near a value, and
+    one comparison on each side corrects the table's answer exactly. Otherwise this falls
+    back to ``searchsorted``. ``missing`` (NaN positions) get an arbitrary index.
+    """
+    n_edges = edges.size
+    if n_edges < 2:
+        return np.searchsorted(edges, values, side="right").astype(np.int64)
+    lo, hi = float(edges[0]), float(edges[-1])
+    span, min_gap = hi - lo, float(np.min(np.diff(edges)))
+    if not (span > 0 and np.isfinite(span) and min_gap > 0):
+        return np.searchsorted(edges, values, side="right").astype(np.int64)
+    # The smallest table that keeps cells under half the smallest gap (small = in cache).
+    cells = 1 << max(8, int(np.ceil(np.log2(4.0 * span / min_gap))))
+    if cells > _LUT_CELLS:
+        return np.searchsorted(edges, values, side="right").astype(np.int64)
+    width = span / cells
+    grid = lo + np.arange(cells) * width
+    lut = np.searchsorted(edges, grid, side="right").astype(np.int32)
+    t = (values - lo) * (1.0 / width)
+    if missing is not None and missing.any():
+        t[missing] = 0.0
+    np.clip(t, 0.0, cells - 1, out=t)
+    count = lut[t.astype(np.intp)]
+    above = np.concatenate([edges, [np.inf]])[count]
+    below = np.concatenate([[-np.inf], edges])[count]
+    result = count.astype(np.int64)
+    result += values >= above
+    result -= values < below
+    return result
 
 
 def _as_str(values: npt.NDArray[Any]) -> npt.NDArray[Any]:

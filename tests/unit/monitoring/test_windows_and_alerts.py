@@ -155,3 +155,19 @@ def _rounded(value: object) -> object:
     if isinstance(value, list):
         return [_rounded(v) for v in value]
     return value
+
+
+def test_profile_model_scores_reference_with_the_model() -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    from dualtrack.monitoring import profile_model
+
+    ref = decision_log(5_000, seed=9).to_pandas().assign(target=lambda f: f.label.fillna(0))
+    model = LogisticRegression().fit(ref[list(FEATURES)], ref.target)
+    prof = profile_model(model, ref, threshold=0.5)
+    assert prof.features == FEATURES
+    scores = model.predict_proba(ref[list(FEATURES)])[:, 1]
+    assert prof.reference_mean_score == pytest.approx(scores.mean())
+    assert prof.reference_auc == pytest.approx(roc_auc_score(ref.target, scores))
+    with pytest.raises(InvalidMonitoringData, match="b"):
+        profile_model(model, ref.drop(columns=["b"]), threshold=0.5)

@@ -146,3 +146,9 @@ def test_bad_dataset_files(tmp_path: Path, name: str, content: bytes, words: str
     path.write_bytes(content)
     with pytest.raises(InvalidDataset, match=words):
         load_dataset(path)
+
+
+@pytest.mark.parametrize("thresholds", [(), (1.5,), (0.2, -0.1)])
+def test_bad_thresholds_are_rejected(thresholds: tuple[float, ...]) -> None:
+    with pytest.raises(InvalidDataset, match="thresholds"):
+        DatasetSpec(thresholds=thresholds)

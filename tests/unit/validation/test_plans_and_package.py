@@ -65,7 +65,10 @@ def test_all_matches_namespace(package: object) -> None:
 def test_no_web_or_database_imports(package: object) -> None:
     forbidden = {"fastapi", "sqlalchemy", "typer", "starlette", "httpx"}
     root = Path(package.__file__).parent  # type: ignore[attr-defined]
-    for path in root.rglob("*.py"):
+    # wiring.py / fraud_source.py / demo.py are the composition layer (adapters may use
+    # the database there); the library's own modules must stay free of it.
+    edges = {"wiring.py", "fraud_source.py", "demo.py"}
+    for path in (p for p in root.rglob("*.py") if p.name not in edges):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names]

@@ -43,7 +43,7 @@ def test_report_renders_from_stored_json(run: ValidationRun) -> None:
 
 
 def test_pdf_has_the_same_content(run: ValidationRun) -> None:
-    pdf = render_pdf(run)
+    pdf = render_pdf(run, html=render_html(run))
     assert pdf.startswith(b"%PDF")
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert "Summary" in text and "Findings" in text

@@ -183,3 +183,18 @@ def test_compare_runs_marks_material_changes(data: Data) -> None:
     assert diff["performance.auc.auc"]["change"] == pytest.approx(
         b.result("performance.auc").metrics["auc"] - a.result("performance.auc").metrics["auc"]
     )
+
+
+def test_gate_blockers(data: Data) -> None:
+    from dualtrack.validation import gate_blockers
+
+    plan = _plan(("performance.auc", {"min_auc": 0.6}))
+    good = run_validation(data.logistic, data.test, plan)
+    sha = good.model_artifact_sha256
+    assert gate_blockers(good, model_sha256=sha) == ()
+    assert gate_blockers(good, model_sha256=sha.upper()) == ()
+    assert "different model artifact" in gate_blockers(good, model_sha256="0" * 64)[0]
+    assert "HIGH tier" in gate_blockers(good, model_sha256=sha, minimum_tier="HIGH")[0]
+    assert gate_blockers(good, model_sha256=sha, minimum_tier="MEDIUM") == ()
+    bad = run_validation(data.logistic, data.test, _plan(("performance.auc", {"min_auc": 0.999})))
+    assert "performance.auc" in gate_blockers(bad, model_sha256=bad.model_artifact_sha256)[0]

@@ -123,3 +123,32 @@ def test_decile_table_gain_reaches_one() -> None:
     rows = decile_table(y, s)
     assert rows[-1]["cumulative_gain"] == pytest.approx(1.0)
     assert rows[0]["lift"] > 3
+
+
+@pytest.mark.parametrize(
+    "kind", ["normal", "heavy-tail", "ties-on-edges", "tiny-gap-fallback", "two-edges"]
+)
+def test_fast_edge_counting_equals_searchsorted(kind: str) -> None:
+    from dualtrack.validation.stats import count_edges_at_or_below
+
+    rng = np.random.default_rng(8)
+    if kind == "normal":
+        ref, cur = rng.normal(size=50_000), rng.normal(0.3, 2, 200_000)
+    elif kind == "heavy-tail":
+        ref, cur = rng.lognormal(0, 2, 50_000), rng.lognormal(0, 2.5, 200_000)
+    elif kind == "ties-on-edges":
+        ref = rng.integers(0, 50, 50_000).astype(float)
+        cur = rng.integers(-5, 60, 200_000).astype(float)
+    elif kind == "tiny-gap-fallback":
+        ref = np.r_[rng.normal(size=1000), 1e-12 * np.arange(10)]
+        cur = rng.normal(size=10_000)
+    else:
+        ref, cur = np.array([0.0, 1.0]), np.array([-1.0, 0.0, 0.5, 1.0, 2.0])
+    edges = np.unique(np.quantile(ref, np.linspace(0, 1, 101)[1:-1])) if ref.size > 2 else ref
+    if kind == "tiny-gap-fallback":
+        edges = np.unique(np.r_[edges, 1e-12 * np.arange(3)])
+    cur = np.r_[cur, edges, np.nextafter(edges, -np.inf), np.inf, -np.inf, np.nan]
+    missing = np.isnan(cur)
+    got = count_edges_at_or_below(edges, cur, missing)
+    want = np.searchsorted(edges, cur, side="right")
+    np.testing.assert_array_equal(got[~missing], want[~missing])
