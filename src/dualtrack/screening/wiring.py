@@ -114,17 +114,29 @@ class ScreeningDesk:
     # ------------------------------------------------------------------ index sync
 
     def sync(self) -> None:
-        """Bring the in-memory index in line with the stored active versions."""
-        with self._lock:
-            stored = self.store.active_version_ids()
-            current = {k: v.version_id for k, v in self.service.active_versions().items()}
-            for list_id, version_id in sorted(stored.items()):
-                if current.get(list_id) == version_id:
-                    continue
-                row = self.store.get_version(version_id)
-                if row is None:  # pragma: no cover - deleted between the two queries
-                    continue
-                self._activate_stored(row)
+        """Bring the in-memory index in line with the stored active versions.
+
+        Database reads happen outside the index lock and indexing happens under it without
+        touching the database, so the lock is never held while waiting for a database lock
+        (no lock-order deadlock with a transaction that is screening). A list already in
+        service that another thread of this process is replacing right now is left as it is
+        (the replacement is not committed yet)."""
+        stored = self.store.active_version_ids()
+        for list_id, version_id in sorted(stored.items()):
+            current = self.service.active_versions().get(list_id)
+            if current is not None and current.version_id == version_id:
+                continue
+            row = self.store.get_version(version_id)
+            if row is None:  # pragma: no cover - replaced between the two queries
+                continue
+            if not self._lock.acquire(blocking=current is None):
+                continue
+            try:
+                now = self.service.active_versions().get(list_id)
+                if now is None or now.version_id != version_id:
+                    self._activate_stored(row)
+            finally:
+                self._lock.release()
 
     def _activate_stored(self, row: StoredListVersion) -> None:
         from datetime import datetime
@@ -163,50 +175,49 @@ class ScreeningDesk:
         if fmt is not None and fmt not in FORMATS:
             raise ListFormatError("unknown list format", format=fmt, known=list(FORMATS))
         chosen = fmt
-        with self._lock:
+        with self.unit(), self._lock:  # database first, then the index lock
             self.sync()
             active = self.service.active_versions().get(list_id)
             if active is not None and active.content_hash == content_hash(data, companions):
                 return LoadOutcome(
                     list_id, active.version_id, active.entry_count, active.version_id, False
                 )
-            with self.unit():
-                event = self.service.load_list(
-                    data,
-                    list_id=list_id,
-                    source=source,
-                    actor=actor.username,
-                    fmt=chosen,
-                    companions=companions,
+            # One transaction: the version row or the alert row, with the ledger entries.
+            event = self.service.load_list(
+                data,
+                list_id=list_id,
+                source=source,
+                actor=actor.username,
+                fmt=chosen,
+                companions=companions,
+            )
+            if isinstance(event, ListLoaded):
+                version = event.version
+                self.store.add_active_version(
+                    StoredListVersion(
+                        version_id=version.version_id,
+                        list_id=list_id,
+                        status="active",
+                        loaded_at=stamp(version.loaded_at),
+                        loaded_by=actor.username,
+                        source=source[:500],
+                        format=version.format,
+                        content_hash=version.content_hash,
+                        entry_count=version.entry_count,
+                        raw=data,
+                        companions={
+                            k: binascii.hexlify(v).decode() for k, v in (companions or {}).items()
+                        },
+                    )
                 )
-                if isinstance(event, ListLoaded):
-                    version = event.version
-                    self.store.add_active_version(
-                        StoredListVersion(
-                            version_id=version.version_id,
-                            list_id=list_id,
-                            status="active",
-                            loaded_at=stamp(version.loaded_at),
-                            loaded_by=actor.username,
-                            source=source[:500],
-                            format=version.format,
-                            content_hash=version.content_hash,
-                            entry_count=version.entry_count,
-                            raw=data,
-                            companions={
-                                k: binascii.hexlify(v).decode()
-                                for k, v in (companions or {}).items()
-                            },
-                        )
-                    )
-                    return LoadOutcome(
-                        list_id,
-                        version.version_id,
-                        version.entry_count,
-                        event.previous_version,
-                        True,
-                    )
-                alert_id = self._store_alert(event)
+                return LoadOutcome(
+                    list_id,
+                    version.version_id,
+                    version.entry_count,
+                    event.previous_version,
+                    True,
+                )
+            alert_id = self._store_alert(event)
         raise ListLoadRejected(
             f"the list did not load ({event.problem}); the previous version stays in service",
             list_id=list_id,
@@ -279,7 +290,7 @@ class ScreeningDesk:
         """Screen a party; store the decision and raise a VA case alert on a potential match."""
         require_role(actor, SCREENERS, "screen names")
         self.sync()
-        with self._lock, self.unit():
+        with self.unit():  # the index is read-only between activations: no lock needed
             result = self.service.screen(
                 actor=actor.username,
                 client_id=client_id,
@@ -325,7 +336,7 @@ class ScreeningDesk:
             raise NotFound("that entry is not a hit of this screening", entry_id=entry_id)
         hit = ScreeningHit(**match[0])
         self.sync()
-        with self._lock, self.unit():
+        with self.unit():
             clearance = self.service.clear_hit(
                 actor=actor.username, client_id=stored["client_id"], hit=hit, reason=reason
             )

@@ -1,0 +1,119 @@
+"""A real Chromium screens "CHAN Tai Man" on the Screening page, clears the hit and sees it
+stay cleared; the licence register and the VA case queue render the demo data."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from dualtrack.api.app import create_app
+from dualtrack.bootstrap import bootstrap
+from dualtrack.config import Settings
+from dualtrack.demo import DEMO_PASSWORD, seed
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    tmp = tmp_path_factory.mktemp("va-browser")
+    settings = Settings(database_url=f"sqlite:///{tmp / 'demo.db'}", var_dir=tmp)
+    platform = bootstrap(settings, run_migrations=True)
+    seed(platform)
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(platform=platform),
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        access_log=False,
+    )
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(10)
+    platform.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian chromium is required: `make test` installs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--metrics-recording-only",
+                "--no-first-run",
+            ],
+        )
+        yield b
+        b.close()
+
+
+def test_screen_clear_and_stay_cleared(server: str, browser: object, tmp_path: Path) -> None:
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(server + "/login")
+    page.fill("input[name=username]", "carol")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#inventory")
+
+    page.click("nav >> text=VA licences")
+    page.wait_for_selector("#licences")
+    register = page.inner_text("#licences")
+    assert "Harbour OTC Ltd" in register and "suspended" in register
+    assert "licensed with conditions" in register
+
+    page.click("nav >> text=Screening")
+    page.wait_for_selector("#screen-form")
+    page.fill("#screen-form input[name=client_id]", "C-4001")
+    page.fill("#screen-form input[name=name]", "CHAN Tai Man")
+    page.click("#screen-form button[type=submit]")
+    page.wait_for_selector("#hit-table")
+    first_row = page.locator("#hit-table tr.hit").first
+    assert "陳大文" in first_row.inner_text()
+    assert "Jyutping" in first_row.locator(".reason").inner_text()
+    page.screenshot(path=str(tmp_path / "screening.png"), full_page=True)
+
+    first_row.locator("input[name=reason]").fill("different person: HKID checked")
+    first_row.locator("button:has-text('Clear')").click()
+    page.wait_for_selector("#hit-table .cleared.ok")
+
+    page.click("#screen-form button[type=submit]")
+    page.wait_for_selector("#screening-result:has-text('cleared before')")
+    assert "陳大文" not in page.inner_text("#screening-result")
+
+    page.click("nav >> text=VA cases")
+    page.wait_for_selector("#va-cases")
+    cases = page.inner_text("#va-cases")
+    assert "C-4001" in cases and "cdd_occasional_va_transfer" in cases
+    page.close()
