@@ -52,6 +52,10 @@ class FixedClock:
         return datetime(2030, 1, 1, tzinfo=UTC)
 
 
+def log(stage: str) -> None:
+    print(f"[fraud_speed] {stage}", file=sys.stderr, flush=True)
+
+
 def timed(fn: Any, repeats: int) -> tuple[float, Any]:
     times, result = [], None
     for _ in range(repeats):
@@ -85,7 +89,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--batch", type=int, default=50_000)
     parser.add_argument("--data-dir", type=Path, default=ROOT / "var" / "data")
     args = parser.parse_args()
@@ -94,7 +98,7 @@ def main() -> None:
         n_rows, contrib_rows = 50_000, 2_000
     else:
         frame = load_ulb(fetch_ulb(args.data_dir))
-        n_rows, contrib_rows = args.rows, 10_000
+        n_rows, contrib_rows = args.rows, 1_000
     artifact, origin = ulb_artifact(frame, args.quick)
     booster = artifact.booster()
     # the same rows for every contender: the data set tiled up to n_rows
@@ -107,6 +111,7 @@ def main() -> None:
         artifact, limits=ValidationLimits(max_batch=args.batch), clock=FixedClock()
     )
 
+    log("raw predict")
     raw_s, _ = timed(lambda: booster.predict(x), args.repeats)
 
     def score_all() -> tuple[int, int]:
@@ -117,7 +122,9 @@ def main() -> None:
             explained += len(out.reasons)
         return flagged, explained
 
+    log("scorer")
     scorer_s, (flagged, explained) = timed(score_all, args.repeats)
+    log("pred_contrib")
     contrib_s, _ = timed(lambda: booster.predict(x[:contrib_rows], pred_contrib=True), args.repeats)
     single = inputs.slice(0, 1)
     single_s, _ = timed(lambda: [scorer.score_columns(single) for _ in range(200)], 1)
@@ -154,6 +161,7 @@ def main() -> None:
             n += len(hk_scorer.score_columns(hk_rows.slice(start, 10_000)).txn_ids)
         return n
 
+    log("hk online scoring")
     hk_s, hk_n = timed(hk_score, 1)
     hk_raw_s, _ = timed(
         lambda: hk.artifact.booster().predict(
@@ -171,6 +179,7 @@ def main() -> None:
             seed=9,
         )
     )
+    log("simulator")
     sim_rows = 0
     feature_s = 0.0
     started = time.perf_counter()

@@ -32,7 +32,7 @@ from dualtrack.fraud.domain import (
     ReasonCode,
     Thresholds,
 )
-from dualtrack.fraud.features import FEATURE_SPECS, OnlineFeatureEngine, compute_batch
+from dualtrack.fraud.features import OnlineFeatureEngine, compute_batch
 from dualtrack.fraud.memory import InMemoryCaseRepository, InMemoryFeatureStateStore
 from dualtrack.fraud.model import ModelArtifact, train_model
 from dualtrack.fraud.pipelines import train_simulated, train_ulb
@@ -41,7 +41,6 @@ from dualtrack.fraud.simulator import HKPaymentsSimulator, SimulatorConfig
 from dualtrack.fraud.validation import ValidationLimits
 
 __all__ = [
-    "FEATURE_SPECS",
     "Alert",
     "BudgetPolicy",
     "Case",

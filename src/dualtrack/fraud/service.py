@@ -322,6 +322,14 @@ class CaseService:
             alerts.append(alert)
         return alerts
 
+    def queue(self, *, status: CaseStatus | None = None) -> list[Case]:
+        """Cases for the alert queue page (unresolved ones by default), oldest first."""
+        if status is not None:
+            cases = list(self.repository.list_cases(status=status.value))
+        else:
+            cases = [c for c in self.repository.list_cases() if not c.status.is_final]
+        return sorted(cases, key=lambda c: (c.opened_at, c.case_id))
+
     def get_case(self, case_id: str) -> Case:
         """The case, or :class:`CaseNotFound`."""
         case = self.repository.get_case(case_id)

@@ -100,6 +100,17 @@ def test_release_back_to_queue_is_legal(service) -> None:
     assert cases.release(alert.case_id, actor="a").status is CaseStatus.OPEN
 
 
+def test_queue_shows_unresolved_cases(service) -> None:
+    cases, _ = service
+    alerts = cases.raise_alerts(
+        [_decision("t1", "review"), _decision("t2", "block")], {"t1": "cust-A", "t2": "cust-B"}
+    )
+    cases.mark_false_positive(alerts[0].case_id, actor="a")
+    assert [c.case_id for c in cases.queue()] == [alerts[1].case_id]
+    resolved = cases.queue(status=CaseStatus.FALSE_POSITIVE)
+    assert [c.case_id for c in resolved] == [alerts[0].case_id]
+
+
 def test_unknown_case(service) -> None:
     cases, _ = service
     with pytest.raises(CaseNotFound):

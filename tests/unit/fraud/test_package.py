@@ -16,10 +16,12 @@ def test_all_matches_public_names() -> None:
     public = {
         name
         for name, value in vars(fraud).items()
-        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+        if not name.startswith("_")
+        and getattr(value, "__module__", "").startswith("dualtrack")
+        and not isinstance(value, types.ModuleType)
     }
     assert set(fraud.__all__) == public
-    assert fraud.__all__ == sorted(fraud.__all__, key=lambda n: (not n.isupper(), n))
+    assert fraud.__all__ == sorted(fraud.__all__)
 
 
 def test_no_forbidden_imports() -> None:
