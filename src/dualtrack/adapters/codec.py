@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import collections.abc
 import dataclasses
+import functools
 import enum
 import types
 import typing
@@ -73,7 +74,7 @@ def from_jsonable(tp: Any, data: Any) -> Any:
         return data
     if isinstance(tp, type):
         if dataclasses.is_dataclass(tp):
-            hints = get_type_hints(tp)
+            hints = _hints(tp)
             kwargs = {
                 f.name: from_jsonable(hints[f.name], data[f.name])
                 for f in dataclasses.fields(tp)
@@ -94,6 +95,12 @@ def from_jsonable(tp: Any, data: Any) -> Any:
             raise TypeError(f"expected {tp.__name__}, got {type(data).__name__}")
         return data
     return data
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    # get_type_hints evaluates string annotations: costly, and the same for every record.
+    return get_type_hints(cls)
 
 
 def decode(cls: type[T], data: Any) -> T:
