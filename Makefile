@@ -24,6 +24,7 @@ system-deps:
 DEMO_ENV := if [ -f scripts/demo-env.sh ]; then eval "$$(bash scripts/demo-env.sh)"; fi;
 
 demo: $(BIN)/.installed
+	bash scripts/fetch-models.sh
 	$(BIN)/dualtrack db upgrade
 	$(DEMO_ENV) $(BIN)/dualtrack seed-demo
 	@echo

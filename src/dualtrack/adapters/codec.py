@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import collections.abc
 import dataclasses
-import functools
 import enum
+import functools
 import types
 import typing
 from datetime import date, datetime
