@@ -1,0 +1,440 @@
+"""Sustained HTTP throughput and latency of governed fraud scoring, with every decision ledgered.
+
+What runs (all on 127.0.0.1, one machine; the load generator shares the CPU with the server):
+
+1. A seeded SQLite database (WAL, ``synchronous=FULL``) with the demo users, the fraud AI
+   system and a small LightGBM model taken through maker-checker and deployed.
+2. ``uvicorn dualtrack.api.app:create_app --factory`` in a subprocess: one worker, uvloop,
+   httptools, no access log.
+3. A load generator (raw asyncio sockets, HTTP/1.1 keep-alive, ``--concurrency``
+   connections) drives ``POST /api/v1/fraud/score`` for ``--seconds``: unique transaction
+   IDs from the seeded Hong Kong payments simulator, each customer's payments sent in time
+   order by one connection (the partitioning a stream processor would give). Phases:
+   one transaction per request (the real-time case) and ``--batch`` transactions per request.
+4. Baselines in the same run: the same server stack with a trivial endpoint that does one
+   SQLite WAL commit per request (a separate tiny app), and raw LightGBM single-row predict.
+5. Checks after each phase: every acknowledged decision is in ``fraud_decisions`` and has a
+   ``fraud.decision`` ledger entry, and the hash chain verifies.
+
+Prints one JSON object. ``--quick`` runs shorter phases (about a minute in all).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_PASSWORD = "bench-password-1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# ---------------------------------------------------------------------------- set-up
+
+
+def seed_database(directory: Path) -> tuple[str, str, dict[str, Any]]:
+    """Users, the fraud system, a deployed small model; returns (db url, API key, info)."""
+    from dualtrack.bootstrap import bootstrap
+    from dualtrack.config import Settings
+    from dualtrack.demo import SYSTEMS
+    from dualtrack.fraud import wiring
+    from dualtrack.identity.domain import Actor, Role
+
+    url = f"sqlite:///{directory / 'bench.db'}"
+    settings = Settings(database_url=url, var_dir=directory / "var")
+    p = bootstrap(settings, run_migrations=True)
+    boot = Actor.system("bench")
+    admin = Actor.of(
+        p.identity.create_user(
+            boot, username="admin", display_name="A", role=Role.ADMIN, password=DEMO_PASSWORD
+        )
+    )
+    people = {
+        name: Actor.of(p.identity.create_user(admin, username=name, display_name=name, role=role))
+        for name, role in (
+            ("alice", Role.MODEL_DEVELOPER),
+            ("victor", Role.VALIDATOR),
+            ("carol", Role.COMPLIANCE_OFFICER),
+        )
+    }
+    fraud = next(s for s in SYSTEMS if s.name == wiring.FRAUD_SYSTEM_NAME)
+    p.registry.register_system(people["alice"], fraud)
+    started = time.perf_counter()
+    result = wiring.train_on_simulation(
+        wiring.DEMO_SIMULATION,
+        train_days=wiring.DEMO_TRAIN_DAYS,
+        params=wiring.DEMO_PARAMS,
+        max_rounds=80,
+        early_stopping_rounds=20,
+    )
+    train_s = time.perf_counter() - started
+    model = wiring.register_trained(p, people["alice"], result, version="bench", source="simulator")
+    p.registry.submit(people["alice"], model.id)
+    p.registry.record_validation(people["victor"], model.id, passed=True, summary="bench")
+    p.registry.approve(people["carol"], model.id)
+    p.registry.deploy(people["alice"], model.id)
+    key = p.identity.issue_api_key(admin, username="alice", label="bench")
+    p.close()
+    info = {"num_trees": result.artifact.num_trees, "train_s": round(train_s, 2)}
+    return url, key, info
+
+
+def transactions(n: int) -> pl.DataFrame:
+    """At least ``n`` simulated payments with unique IDs, in time order."""
+    from dualtrack.fraud.simulator import HKPaymentsSimulator, SimulatorConfig
+
+    config = SimulatorConfig(n_customers=20_000, n_merchants=2_000, seed=99, days=60)
+    sim = HKPaymentsSimulator(config)
+    frames, total, day = [], 0, 0
+    while total < n:
+        frame = sim.day(day).drop("is_fraud", "typology")
+        frames.append(frame)
+        total += frame.height
+        day += 1
+    return pl.concat(frames)
+
+
+def start_server(
+    env: dict[str, str], app: str, factory: bool = True
+) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    if factory:
+        cmd.append("--factory")
+    proc = subprocess.Popen(cmd, env=env, cwd=str(ROOT))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return proc, port
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("server did not start")
+
+
+# ------------------------------------------------------------------------- load generator
+
+
+async def _request(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes, body: bytes
+) -> tuple[int, bytes]:
+    writer.write(head + str(len(body)).encode() + b"\r\n\r\n" + body)
+    status_line = await reader.readline()
+    status = int(status_line.split(b" ", 2)[1])
+    length = 0
+    chunked = False
+    while True:
+        line = await reader.readline()
+        if line in (b"\r\n", b""):
+            break
+        name, _, value = line.partition(b":")
+        lname = name.strip().lower()
+        if lname == b"content-length":
+            length = int(value.strip())
+        elif lname == b"transfer-encoding" and b"chunked" in value.lower():
+            chunked = True
+    if chunked:
+        data = b""
+        while True:
+            size = int((await reader.readline()).strip(), 16)
+            if size == 0:
+                await reader.readline()
+                break
+            data += await reader.readexactly(size + 2)
+        return status, data
+    return status, await reader.readexactly(length)
+
+
+async def drive(
+    port: int,
+    path: str,
+    key: str,
+    bodies_per_worker: list[list[bytes]],
+    seconds: float,
+) -> dict[str, Any]:
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
+        "Content-Type: application/json\r\nContent-Length: "
+    ).encode()
+    latencies: list[float] = []
+    errors: dict[int, int] = defaultdict(int)
+    stop_at = time.perf_counter() + seconds
+    first_error: list[str] = []
+
+    async def worker(bodies: list[bytes]) -> int:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        done = 0
+        try:
+            for body in bodies:
+                if time.perf_counter() >= stop_at:
+                    break
+                started = time.perf_counter()
+                status, data = await _request(reader, writer, head, body)
+                latencies.append(time.perf_counter() - started)
+                if status == 200:
+                    done += 1
+                else:
+                    errors[status] += 1
+                    if not first_error:
+                        first_error.append(data[:300].decode(errors="replace"))
+        finally:
+            writer.close()
+        return done
+
+    started = time.perf_counter()
+    results = await asyncio.gather(*(worker(b) for b in bodies_per_worker))
+    elapsed = time.perf_counter() - started
+    ok_requests = sum(results)
+    lat = np.array(latencies) * 1000.0
+    return {
+        "seconds": round(elapsed, 2),
+        "ok_requests": ok_requests,
+        "requests_per_s": round(ok_requests / elapsed, 1),
+        "p50_ms": round(float(np.percentile(lat, 50)), 2) if len(lat) else None,
+        "p95_ms": round(float(np.percentile(lat, 95)), 2) if len(lat) else None,
+        "p99_ms": round(float(np.percentile(lat, 99)), 2) if len(lat) else None,
+        "max_ms": round(float(lat.max()), 2) if len(lat) else None,
+        "errors": dict(errors),
+        "first_error": first_error[0] if first_error else None,
+    }
+
+
+def partition(frame: pl.DataFrame, workers: int, batch: int) -> list[list[bytes]]:
+    """Rows to request bodies: each customer's rows go to one worker, in time order."""
+    rows = frame.to_dicts()
+    lanes: list[list[dict[str, Any]]] = [[] for _ in range(workers)]
+    for row in rows:
+        lanes[hash(row["customer_id"]) % workers].append(row)
+    out = []
+    for lane in lanes:
+        bodies = [
+            json.dumps({"transactions": lane[i : i + batch]}).encode()
+            for i in range(0, len(lane), batch)
+        ]
+        out.append(bodies)
+    return out
+
+
+# ------------------------------------------------------------------------------ checks
+
+
+def verify_durable(db_path: Path) -> dict[str, Any]:
+    conn = sqlite3.connect(db_path)
+    try:
+        decisions = conn.execute("SELECT count(*) FROM fraud_decisions").fetchone()[0]
+        ledgered = conn.execute(
+            "SELECT count(*) FROM ledger_entries WHERE action = 'fraud.decision'"
+        ).fetchone()[0]
+        alerts = conn.execute("SELECT count(*) FROM fraud_alerts").fetchone()[0]
+        cases = conn.execute("SELECT count(*) FROM fraud_cases").fetchone()[0]
+    finally:
+        conn.close()
+    from dualtrack.bootstrap import bootstrap
+    from dualtrack.config import Settings
+
+    p = bootstrap(Settings(database_url=f"sqlite:///{db_path}", var_dir=db_path.parent / "var"))
+    try:
+        verdict = p.ledger.verify()
+    finally:
+        p.close()
+    return {
+        "decisions_stored": decisions,
+        "decisions_ledgered": ledgered,
+        "alerts": alerts,
+        "cases": cases,
+        "ledger_verifies": verdict.ok,
+        "ledger_entries": verdict.entries_checked,
+    }
+
+
+BASELINE_APP = """
+import os, sqlite3, threading
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+app = FastAPI()
+_local = threading.local()
+def _conn():
+    c = getattr(_local, "c", None)
+    if c is None:
+        c = sqlite3.connect(os.environ["BENCH_BASELINE_DB"], isolation_level=None, timeout=30)
+        c.execute("PRAGMA journal_mode=WAL"); c.execute("PRAGMA synchronous=FULL")
+        c.execute("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, body TEXT)")
+        _local.c = c
+    return c
+@app.post("/api/v1/fraud/score")
+def commit_one(body: dict) -> Response:
+    c = _conn()
+    c.execute("BEGIN IMMEDIATE"); c.execute("INSERT INTO t (body) VALUES (?)", (str(len(body)),)); c.execute("COMMIT")
+    return Response(b'{"ok":true}', media_type="application/json")
+"""
+
+
+def raw_predict_rate(directory: Path, rows: pl.DataFrame) -> dict[str, Any]:
+    """Single-row LightGBM predict on the deployed model (features precomputed)."""
+    from dualtrack.fraud.features import compute_batch
+    from dualtrack.fraud.model import ModelArtifact
+
+    model_dirs = list((directory / "var" / "models" / "fraud").iterdir())
+    booster = ModelArtifact.load(model_dirs[0]).booster()
+    x = compute_batch(rows.head(5_000)).to_numpy()
+    started = time.perf_counter()
+    for i in range(len(x)):
+        booster.predict(x[i : i + 1], num_threads=1)
+    single = len(x) / (time.perf_counter() - started)
+    started = time.perf_counter()
+    booster.predict(x, num_threads=1)
+    batched = len(x) / (time.perf_counter() - started)
+    return {"single_row_per_s": round(single), "batch_5000_rows_per_s": round(batched)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--batch", type=int, default=50)
+    parser.add_argument("--batch-concurrency", type=int, default=8)
+    args = parser.parse_args()
+    seconds = 8.0 if args.quick else args.seconds
+    tmp = Path(tempfile.mkdtemp(prefix="fraud-http-bench-"))
+    url, key, info = seed_database(tmp)
+    need = int(seconds * 4_000) + 20_000
+    frame = transactions(need)
+    env = {
+        **os.environ,
+        "DUALTRACK_DATABASE_URL": url,
+        "DUALTRACK_VAR_DIR": str(tmp / "var"),
+        "DUALTRACK_LOG_LEVEL": "WARNING",
+        "DUALTRACK_COOKIE_SECURE": "false",
+        "PYTHONPATH": str(ROOT / "src"),
+    }
+    out: dict[str, Any] = {
+        "benchmark": "fraud_http",
+        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpu_count": os.cpu_count(),
+            "load_avg_at_start": [round(x, 2) for x in os.getloadavg()],
+        },
+        "settings": {
+            "seconds_per_phase": seconds,
+            "concurrency": args.concurrency,
+            "batch": args.batch,
+            "batch_concurrency": args.batch_concurrency,
+            "server": "uvicorn, 1 worker, uvloop, httptools, no access log",
+            "database": "SQLite WAL, synchronous=FULL, group commit",
+        },
+        "model": info,
+        "raw_lightgbm": raw_predict_rate(tmp, frame),
+    }
+    # baseline: same server stack, one durable SQLite commit per request
+    base_dir = tmp / "baseline"
+    base_dir.mkdir()
+    (base_dir / "bench_baseline_app.py").write_text(BASELINE_APP)
+    base_env = {
+        **env,
+        "PYTHONPATH": f"{base_dir}:{env['PYTHONPATH']}",
+        "BENCH_BASELINE_DB": str(base_dir / "b.db"),
+    }
+    proc, port = start_server(base_env, "bench_baseline_app:app", factory=False)
+    try:
+        bodies = partition(frame.head(200_000), args.concurrency, 1)
+        out["baseline_one_commit_per_request"] = asyncio.run(
+            drive(port, "/api/v1/fraud/score", key, bodies, seconds)
+        )
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+    proc, port = start_server(env, "dualtrack.api.app:create_app")
+    try:
+        offset = 0
+        warm = frame.slice(0, 2_000)
+        asyncio.run(drive(port, "/api/v1/fraud/score", key, partition(warm, 8, 1), 3.0))
+        offset = 2_000
+        phases = {}
+        for name, batch in (("single", 1), ("batched", args.batch)):
+            chunk = frame.slice(offset, int(seconds * (6_000 if batch > 1 else 3_000)))
+            offset += chunk.height
+            result = asyncio.run(
+                drive(
+                    port,
+                    "/api/v1/fraud/score",
+                    key,
+                    partition(
+                        chunk, args.concurrency if batch == 1 else args.batch_concurrency, batch
+                    ),
+                    seconds,
+                )
+            )
+            result["transactions_per_request"] = batch
+            result["decisions_per_s"] = round(result["requests_per_s"] * batch, 1)
+            phases[name] = result
+        out["fraud_score"] = phases
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    out["durability_check"] = verify_durable(tmp / "bench.db")
+    single = out["fraud_score"]["single"]
+    out["target"] = {
+        "decisions_per_s": 2_000,
+        "p99_ms": 25,
+        "met_single_txn_requests": bool(
+            single["decisions_per_s"] >= 2_000 and (single["p99_ms"] or 1e9) <= 25
+        ),
+        "met_batched_requests": bool(
+            out["fraud_score"]["batched"]["decisions_per_s"] >= 2_000
+            and (out["fraud_score"]["batched"]["p99_ms"] or 1e9) <= 25
+        ),
+    }
+    base = out["baseline_one_commit_per_request"]["requests_per_s"]
+    out["ratios"] = {
+        "single_vs_commit_baseline": round(single["requests_per_s"] / base, 3) if base else None
+    }
+    out["machine"]["load_avg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()

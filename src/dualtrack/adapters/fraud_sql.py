@@ -1,0 +1,487 @@
+"""SQL adapters of the fraud feature: decisions, alerts and cases, on SQLite and PostgreSQL.
+
+* :class:`SqlCaseRepository` implements the library's ``CaseRepository`` over a connection.
+* :class:`SqlDecisionStore` implements ``DecisionStore``: lookups run on a *read* engine
+  (for SQLite a second engine in autocommit mode, so a lookup never queues behind the
+  writer's lock: WAL readers see the last commit without blocking), and writes go through
+  the platform's :class:`~dualtrack.adapters.group_commit.GroupCommitter`: decision rows,
+  their ``fraud.decision`` ledger entries and the alerts/cases they raise commit in one
+  transaction, shared with other concurrent requests, before anyone is answered.
+* :class:`SqlDeployedVersion` reads the fraud system's deployed version straight from the
+  registry tables on the read engine (cheap enough to re-check every second).
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+
+from dualtrack.adapters import tables as core
+from dualtrack.adapters.codec import decode, to_jsonable
+from dualtrack.adapters.fraud_tables import fraud_alerts, fraud_cases, fraud_decisions
+from dualtrack.adapters.group_commit import GroupCommitter
+from dualtrack.adapters.sql import SqlUnitOfWork
+from dualtrack.fraud.domain import Alert, Case, CaseStatus, Decision
+from dualtrack.fraud.governed import GovernedDecision
+from dualtrack.fraud.ports import Clock
+from dualtrack.fraud.service import CaseService
+from dualtrack.registry.domain import Lifecycle, ModelVersion
+
+DECISION_ACTOR = "system:fraud-scoring"
+_CHUNK = 500
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(to_jsonable(value), sort_keys=True, separators=(",", ":"))
+
+
+def _instant(value: Any) -> str:
+    return str(to_jsonable(value))
+
+
+def read_engine(engine: Engine) -> Engine:
+    """An engine for lookups that must not wait for the writer.
+
+    SQLite: a separate engine in autocommit (each SELECT reads the last committed state in
+    WAL mode without taking the write lock; the platform engine opens every transaction with
+    ``BEGIN IMMEDIATE``). Other databases: the platform engine itself."""
+    url = engine.url
+    if url.get_backend_name() != "sqlite":
+        return engine
+    reader = create_engine(
+        make_url(str(url.render_as_string(hide_password=False))),
+        connect_args={"timeout": 30, "check_same_thread": False},
+    )
+
+    @event.listens_for(reader, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA query_only=ON")
+        cursor.close()
+
+    return reader
+
+
+# ------------------------------------------------------------------------------ cases
+
+
+class SqlCaseRepository:
+    """``CaseRepository`` over one connection (the caller owns the transaction)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._c = conn
+
+    def add_alert(self, alert: Alert) -> None:
+        self._c.execute(
+            insert(fraud_alerts).values(
+                alert_id=alert.alert_id,
+                case_id=alert.case_id,
+                txn_id=alert.txn_id,
+                created_at=_instant(alert.created_at),
+                data=_dump(alert),
+            )
+        )
+
+    def get_alert(self, alert_id: str) -> Alert | None:
+        data = self._c.execute(
+            select(fraud_alerts.c.data).where(fraud_alerts.c.alert_id == alert_id)
+        ).scalar()
+        return decode(Alert, json.loads(data)) if data else None
+
+    def update_alert(self, alert: Alert) -> None:
+        self._c.execute(
+            update(fraud_alerts)
+            .where(fraud_alerts.c.alert_id == alert.alert_id)
+            .values(case_id=alert.case_id, data=_dump(alert))
+        )
+
+    def alerts_for_case(self, case_id: str) -> builtins.list[Alert]:
+        rows = self._c.execute(
+            select(fraud_alerts.c.data)
+            .where(fraud_alerts.c.case_id == case_id)
+            .order_by(fraud_alerts.c.created_at, fraud_alerts.c.alert_id)
+        )
+        return [decode(Alert, json.loads(r.data)) for r in rows]
+
+    def add_case(self, case: Case) -> None:
+        self._c.execute(
+            insert(fraud_cases).values(
+                case_id=case.case_id,
+                customer_ref=case.customer_ref,
+                status=case.status.value,
+                opened_at=_instant(case.opened_at),
+                updated_at=_instant(case.updated_at),
+                data=_dump(case),
+            )
+        )
+
+    def get_case(self, case_id: str) -> Case | None:
+        data = self._c.execute(
+            select(fraud_cases.c.data).where(fraud_cases.c.case_id == case_id)
+        ).scalar()
+        return decode(Case, json.loads(data)) if data else None
+
+    def update_case(self, case: Case) -> None:
+        self._c.execute(
+            update(fraud_cases)
+            .where(fraud_cases.c.case_id == case.case_id)
+            .values(
+                status=case.status.value,
+                updated_at=_instant(case.updated_at),
+                data=_dump(case),
+            )
+        )
+
+    def open_case_for(self, customer_ref: str) -> Case | None:
+        data = self._c.execute(
+            select(fraud_cases.c.data)
+            .where(
+                fraud_cases.c.customer_ref == customer_ref,
+                fraud_cases.c.status.in_([CaseStatus.OPEN.value, CaseStatus.IN_REVIEW.value]),
+            )
+            .order_by(fraud_cases.c.opened_at)
+            .limit(1)
+        ).scalar()
+        return decode(Case, json.loads(data)) if data else None
+
+    def list_cases(self, *, status: str | None = None) -> Iterable[Case]:
+        stmt = select(fraud_cases.c.data).order_by(fraud_cases.c.opened_at)
+        if status is not None:
+            stmt = stmt.where(fraud_cases.c.status == CaseStatus(status).value)
+        return [decode(Case, json.loads(r.data)) for r in self._c.execute(stmt)]
+
+    # --- queries for the alert queue and case pages (beyond the library's port) ---------
+
+    def alert_counts(self, case_ids: Sequence[str]) -> dict[str, tuple[int, float, str]]:
+        """Per case: number of alerts, highest score, newest alert time."""
+        counts: dict[str, tuple[int, float, str]] = {}
+        ids = list(case_ids)
+        for start in range(0, len(ids), _CHUNK):
+            rows = self._c.execute(
+                select(
+                    fraud_alerts.c.case_id,
+                    func.count(),
+                    func.max(fraud_decisions.c.score),
+                    func.max(fraud_alerts.c.created_at),
+                )
+                .select_from(
+                    fraud_alerts.outerjoin(
+                        fraud_decisions, fraud_decisions.c.txn_id == fraud_alerts.c.txn_id
+                    )
+                )
+                .where(fraud_alerts.c.case_id.in_(ids[start : start + _CHUNK]))
+                .group_by(fraud_alerts.c.case_id)
+            )
+            for r in rows:
+                counts[r[0]] = (int(r[1]), float(r[2] or 0.0), str(r[3]))
+        return counts
+
+    def recent_alerts(
+        self, *, limit: int | None = 20, case_ids: Sequence[str] | None = None
+    ) -> builtins.list[Alert]:
+        stmt = select(fraud_alerts.c.data).order_by(
+            fraud_alerts.c.created_at.desc(), fraud_alerts.c.alert_id
+        )
+        if case_ids is not None:
+            stmt = stmt.where(fraud_alerts.c.case_id.in_(list(case_ids)))
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return [decode(Alert, json.loads(r.data)) for r in self._c.execute(stmt)]
+
+
+# -------------------------------------------------------------------------- decisions
+
+
+def decision_row(decision: GovernedDecision) -> dict[str, Any]:
+    data = to_jsonable(decision)
+    data.pop("replayed", None)
+    return {
+        "txn_id": decision.txn_id,
+        "version_id": decision.version_id,
+        "customer_ref": decision.customer_ref,
+        "score": decision.score,
+        "action": decision.action,
+        "decided_at": decision.decided_at,
+        "request_sha256": decision.request_sha256,
+        "data": json.dumps(data, sort_keys=True, separators=(",", ":")),
+    }
+
+
+def _decision(data: str) -> GovernedDecision:
+    return decode(GovernedDecision, json.loads(data))
+
+
+def decisions_by_id(conn: Connection, txn_ids: Sequence[str]) -> dict[str, GovernedDecision]:
+    found: dict[str, GovernedDecision] = {}
+    for start in range(0, len(txn_ids), _CHUNK):
+        chunk = list(txn_ids[start : start + _CHUNK])
+        rows = conn.execute(
+            select(fraud_decisions.c.txn_id, fraud_decisions.c.data).where(
+                fraud_decisions.c.txn_id.in_(chunk)
+            )
+        )
+        for row in rows:
+            found[row.txn_id] = _decision(row.data)
+    return found
+
+
+def decisions_for_customer(
+    conn: Connection, customer_ref: str, *, limit: int = 50
+) -> builtins.list[GovernedDecision]:
+    rows = conn.execute(
+        select(fraud_decisions.c.data)
+        .where(fraud_decisions.c.customer_ref == customer_ref)
+        .order_by(fraud_decisions.c.decided_at.desc())
+        .limit(limit)
+    )
+    return [_decision(r.data) for r in rows]
+
+
+def decision_counts(conn: Connection) -> dict[str, int]:
+    rows = conn.execute(
+        select(fraud_decisions.c.action, func.count()).group_by(fraud_decisions.c.action)
+    )
+    return {str(r[0]): int(r[1]) for r in rows}
+
+
+def last_simulated_txn(conn: Connection) -> tuple[int, int] | None:
+    """(day, index) of the newest simulator transaction ID (``T<dddd><iiiiiii>``) decided."""
+    rows = conn.execute(
+        select(fraud_decisions.c.txn_id)
+        .where(fraud_decisions.c.txn_id.like("T" + "_" * 11))
+        .order_by(fraud_decisions.c.txn_id.desc())
+        .limit(50)
+    )
+    for (txn_id,) in rows:
+        digits = str(txn_id)[1:]
+        if digits.isdigit():
+            return int(digits[:4]), int(digits[4:])
+    return None
+
+
+class _UowAuditSink:
+    """``AuditSink`` appending to the ledger inside the caller's transaction."""
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    def record(
+        self,
+        *,
+        actor: str,
+        action: str,
+        subject_type: str,
+        subject_id: str,
+        payload: Mapping[str, Any],
+    ) -> None:
+        self._uow.audit.record(
+            actor=actor,
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            payload=payload,
+        )
+
+
+def ledger_sink(uow: SqlUnitOfWork) -> _UowAuditSink:
+    """An ``AuditSink`` bound to ``uow``'s transaction."""
+    return _UowAuditSink(uow)
+
+
+def _library_decision(d: GovernedDecision) -> Decision:
+    return Decision(
+        txn_id=d.txn_id,
+        score=d.score,
+        action=d.action,
+        model_action=d.model_action,
+        rule_hits=d.rule_hits,
+        reasons=d.reasons,
+        model_version=d.model_version,
+    )
+
+
+class SqlDecisionStore:
+    """``DecisionStore``: reads on the read engine, writes group-committed with the ledger.
+
+    Concurrent :meth:`persist` calls are coalesced: each adds its decisions to a pending list
+    and, if no flush is queued, queues one on the group committer. A flush drains everything
+    pending and writes it with one lookup, one multi-row insert and one ledger append (under
+    its own savepoint), so the writer thread's cost per request stays small. Callers wait on
+    their own future, resolved only once the committer's transaction holding their flush has
+    committed (or failed)."""
+
+    def __init__(self, committer: GroupCommitter, reader: Engine, clock: Clock) -> None:
+        self._committer = committer
+        self._reader = reader
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._pending: builtins.list[
+            tuple[Sequence[GovernedDecision], Future[builtins.list[GovernedDecision]]]
+        ] = []
+        self._flush_queued = False
+
+    def get_many(self, txn_ids: Sequence[str]) -> dict[str, GovernedDecision]:
+        with self._reader.connect() as conn:
+            return decisions_by_id(conn, txn_ids)
+
+    def persist(
+        self, decisions: Sequence[GovernedDecision], timeout: float = 30.0
+    ) -> builtins.list[GovernedDecision]:
+        try:
+            return self._enqueue(decisions).result(timeout)
+        except IntegrityError:
+            # another process stored one of these IDs between our lookup and our insert:
+            # the retry re-reads inside the writer's transaction and keeps theirs
+            return self._enqueue(decisions).result(timeout)
+
+    def _enqueue(
+        self, decisions: Sequence[GovernedDecision]
+    ) -> Future[builtins.list[GovernedDecision]]:
+        future: Future[builtins.list[GovernedDecision]] = Future()
+        with self._lock:
+            self._pending.append((decisions, future))
+            if self._flush_queued:
+                return future
+            self._flush_queued = True
+        drained: builtins.list[
+            tuple[Sequence[GovernedDecision], Future[builtins.list[GovernedDecision]]]
+        ] = []
+
+        def flush(uow: SqlUnitOfWork) -> builtins.list[Any]:
+            with self._lock:
+                drained.extend(self._pending)
+                self._pending = []
+                self._flush_queued = False
+            return self._flush(uow, drained)
+
+        def settle(done: Future[builtins.list[Any]]) -> None:
+            # runs once the committer's transaction holding this flush committed or failed
+            error = done.exception()
+            outcomes = done.result() if error is None else [error] * len(drained)
+            for (_decisions, waiter), outcome in zip(drained, outcomes, strict=True):
+                if isinstance(outcome, BaseException):
+                    waiter.set_exception(outcome)
+                else:
+                    waiter.set_result(outcome)
+
+        self._committer.submit(flush).add_done_callback(settle)
+        return future
+
+    def _flush(
+        self,
+        uow: SqlUnitOfWork,
+        drained: Sequence[
+            tuple[Sequence[GovernedDecision], Future[builtins.list[GovernedDecision]]]
+        ],
+    ) -> builtins.list[Any]:
+        try:
+            with uow.connection.begin_nested():
+                everything = [d for decisions, _f in drained for d in decisions]
+                stored = self._write(uow, everything)
+        except Exception as exc:
+            return [exc] * len(drained)
+        by_id: dict[str, GovernedDecision] = {}
+        for d in stored:
+            by_id.setdefault(d.txn_id, d)
+        return [[by_id[d.txn_id] for d in decisions] for decisions, _f in drained]
+
+    def _write(
+        self, uow: SqlUnitOfWork, decisions: Sequence[GovernedDecision]
+    ) -> builtins.list[GovernedDecision]:
+        conn = uow.connection
+        existing = decisions_by_id(conn, [d.txn_id for d in decisions])
+        new: builtins.list[GovernedDecision] = []
+        seen: set[str] = set()
+        for d in decisions:
+            if d.txn_id not in existing and d.txn_id not in seen:
+                new.append(d)
+                seen.add(d.txn_id)
+        if new:
+            conn.execute(insert(fraud_decisions), [decision_row(d) for d in new])
+            uow.audit.record_many(
+                [
+                    (
+                        DECISION_ACTOR,
+                        "fraud.decision",
+                        "fraud_transaction",
+                        d.txn_id,
+                        d.ledger_payload(),
+                    )
+                    for d in new
+                ]
+            )
+            alerting = [d for d in new if d.action != "allow"]
+            if alerting:
+                cases = CaseService(SqlCaseRepository(conn), ledger_sink(uow), clock=self._clock)
+                cases.raise_alerts(
+                    [_library_decision(d) for d in alerting],
+                    {d.txn_id: d.customer_ref for d in alerting},
+                )
+        kept = {d.txn_id for d in new}
+        out = []
+        for d in decisions:
+            if d.txn_id in kept:
+                out.append(d)
+            else:
+                stored = existing.get(d.txn_id)
+                out.append(_replay(stored) if stored is not None else d)
+        return out
+
+
+def _replay(decision: GovernedDecision) -> GovernedDecision:
+    from dataclasses import replace
+
+    return replace(decision, replayed=True)
+
+
+class SqlDeployedVersion:
+    """``VersionSource``: the named system's deployed version from the registry tables."""
+
+    def __init__(self, reader: Engine, system_name: str) -> None:
+        self._reader = reader
+        self._name = system_name
+        self._system_id: str | None = None
+
+    def deployed(self) -> ModelVersion | None:
+        with self._reader.connect() as conn:
+            if self._system_id is None:
+                self._system_id = conn.execute(
+                    select(core.ai_systems.c.id).where(core.ai_systems.c.name == self._name)
+                ).scalar()
+                if self._system_id is None:
+                    return None
+            data = conn.execute(
+                select(core.model_versions.c.data)
+                .where(
+                    core.model_versions.c.system_id == self._system_id,
+                    core.model_versions.c.state == Lifecycle.DEPLOYED.value,
+                )
+                .order_by(core.model_versions.c.updated_at.desc())
+                .limit(1)
+            ).scalar()
+        return ModelVersion.from_json(json.loads(data)) if data else None
+
+
+__all__ = [
+    "DECISION_ACTOR",
+    "SqlCaseRepository",
+    "SqlDecisionStore",
+    "SqlDeployedVersion",
+    "decision_counts",
+    "decision_row",
+    "decisions_by_id",
+    "decisions_for_customer",
+    "last_simulated_txn",
+    "ledger_sink",
+    "read_engine",
+]

@@ -1,0 +1,52 @@
+"""Tables of the fraud feature: decisions (one per transaction ID), alerts and cases.
+
+``fraud_decisions.txn_id`` is the primary key: it is what makes scoring idempotent across
+processes and restarts (a second insert of the same ID fails and the stored decision wins).
+Records are stored as canonical JSON in ``data`` next to the columns queries filter on.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Float, Index, String, Table, Text
+
+from dualtrack.adapters.tables import metadata
+
+fraud_decisions = Table(
+    "fraud_decisions",
+    metadata,
+    Column("txn_id", String(64), primary_key=True),
+    Column("version_id", String(36), nullable=False),
+    Column("customer_ref", String(64), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("action", String(8), nullable=False),
+    Column("decided_at", String(32), nullable=False),
+    Column("request_sha256", String(64), nullable=False),
+    Column("data", Text, nullable=False),
+    Index("ix_fraud_decisions_customer", "customer_ref", "decided_at"),
+    Index("ix_fraud_decisions_decided_at", "decided_at"),
+)
+
+fraud_cases = Table(
+    "fraud_cases",
+    metadata,
+    Column("case_id", String(40), primary_key=True),
+    Column("customer_ref", String(64), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("opened_at", String(40), nullable=False),
+    Column("updated_at", String(40), nullable=False),
+    Column("data", Text, nullable=False),
+    Index("ix_fraud_cases_customer_status", "customer_ref", "status"),
+    Index("ix_fraud_cases_status", "status"),
+)
+
+fraud_alerts = Table(
+    "fraud_alerts",
+    metadata,
+    Column("alert_id", String(40), primary_key=True),
+    Column("case_id", String(40), nullable=False),
+    Column("txn_id", String(64), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("data", Text, nullable=False),
+    Index("ix_fraud_alerts_case", "case_id"),
+    Index("ix_fraud_alerts_created_at", "created_at"),
+)

@@ -1,0 +1,123 @@
+"""Fraud detection API: governed scoring, the alert/case queue, analyst verdicts, labels."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import Field
+from starlette.exceptions import HTTPException
+
+from dualtrack.api.deps import ActorDep, PlatformDep
+from dualtrack.api.schemas import Strict
+from dualtrack.fraud import wiring
+from dualtrack.fraud.domain import CaseStatus
+from dualtrack.identity.domain import Actor
+
+router = APIRouter(prefix="/api/v1", tags=["fraud"])
+
+
+class ScoreRequest(Strict):
+    """One or more transactions (``hk_payments_v1`` fields: txn_id, ts, customer_id,
+    account_id, channel, payee_id, payee_proxy_type, mcc, amount, currency, device_id,
+    is_overseas). ``explain`` asks for reason codes on every decision, not only on review
+    and block decisions."""
+
+    transactions: list[dict[str, Any]] = Field(min_length=1)
+    explain: bool = False
+    features: bool = Field(False, description="Also return the feature values used.")
+
+
+class Verdict(Strict):
+    note: str = Field("", max_length=2000)
+
+
+def scoring_actor(request: Request, platform: PlatformDep) -> Actor:
+    """Authenticate like ``dualtrack.api.deps.get_actor`` (same headers, same key checks),
+    reading the key on the fraud read engine so scoring never waits for the writer's lock."""
+    presented = request.headers.get("x-api-key")
+    auth = request.headers.get("authorization", "")
+    if presented is None and auth.lower().startswith("bearer "):
+        presented = auth[7:].strip()
+    if not presented:
+        raise HTTPException(401, "an API key is required", headers={"WWW-Authenticate": "Bearer"})
+    actor = wiring.read_identity(platform).actor_for_api_key(presented)
+    if actor is None:
+        raise HTTPException(401, "the API key is not valid", headers={"WWW-Authenticate": "Bearer"})
+    return actor
+
+
+ScoringActorDep = Annotated[Actor, Depends(scoring_actor)]
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
+
+
+@router.post("/fraud/score")
+def score(body: ScoreRequest, platform: PlatformDep, actor: ScoringActorDep) -> Response:
+    """Score transactions with the deployed, approved model version of "Card and FPS fraud
+    detection". Each decision (score, allow/review/block, rule hits, reason codes for review
+    and block, model version) is stored and written to the audit ledger before the response
+    is sent; review and block decisions raise alerts in the customer's case. A repeated
+    ``txn_id`` returns the stored decision (``replayed: true``) and is not counted again in
+    velocity features; the same ID with different content is a 409. A batch is accepted or
+    refused as a whole: bad rows give a 422 problem listing every problem; batches over the
+    limit give 413; no deployed (or an unverifiable) model version gives 503."""
+    governed = wiring.service(platform)
+    if len(body.transactions) > governed.limits.max_batch:
+        raise HTTPException(413, f"a batch holds at most {governed.limits.max_batch} transactions")
+    decisions = governed.score(body.transactions, explain=body.explain)
+    return _json({"decisions": [d.to_json(features=body.features) for d in decisions]})
+
+
+@router.get("/fraud/cases")
+def list_cases(
+    platform: PlatformDep,
+    actor: ActorDep,
+    status: Annotated[CaseStatus | None, Query(description="Default: unresolved cases.")] = None,
+) -> list[dict[str, Any]]:
+    """The alert queue: cases (one per customer pseudonym) with alert counts, newest first."""
+    return [wiring.summary_json(s) for s in wiring.cases(platform).queue(status=status)]
+
+
+@router.get("/fraud/cases/{case_id}")
+def get_case(case_id: str, platform: PlatformDep, actor: ActorDep) -> dict[str, Any]:
+    """A case: its alerts with reasons and the features used, the customer's recent
+    decisions and the case's history from the ledger."""
+    return wiring.view_json(wiring.cases(platform).view(case_id))
+
+
+@router.post("/fraud/cases/{case_id}/start-review")
+def start_review(case_id: str, platform: PlatformDep, actor: ActorDep) -> dict[str, Any]:
+    """An analyst (or compliance officer) picks the case up; ledgered."""
+    wiring.cases(platform).start_review(actor, case_id)
+    return wiring.view_json(wiring.cases(platform).view(case_id))
+
+
+@router.post("/fraud/cases/{case_id}/confirm")
+def confirm(
+    case_id: str, platform: PlatformDep, actor: ActorDep, body: Verdict | None = None
+) -> dict[str, Any]:
+    """Resolve the case as fraud: every alert in it is labelled fraud; ledgered."""
+    note = body.note if body else ""
+    wiring.cases(platform).confirm_fraud(actor, case_id, note)
+    return wiring.view_json(wiring.cases(platform).view(case_id))
+
+
+@router.post("/fraud/cases/{case_id}/false-positive")
+def false_positive(
+    case_id: str, platform: PlatformDep, actor: ActorDep, body: Verdict | None = None
+) -> dict[str, Any]:
+    """Resolve the case as a false alarm: every alert in it is labelled genuine; ledgered."""
+    note = body.note if body else ""
+    wiring.cases(platform).mark_false_positive(actor, case_id, note)
+    return wiring.view_json(wiring.cases(platform).view(case_id))
+
+
+@router.get("/fraud/labels")
+def labels(platform: PlatformDep, actor: ActorDep) -> list[dict[str, Any]]:
+    """Analyst labels from resolved cases, for retraining and monitoring."""
+    return [wiring.label_json(label) for label in wiring.cases(platform).labels()]

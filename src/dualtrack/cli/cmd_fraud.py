@@ -1,0 +1,341 @@
+"""``dualtrack fraud``: train and register models, score files, work cases, export labels.
+
+Scoring uses only the deployed model version of "Card and FPS fraud detection" and goes
+through the same governed service as the API: every decision is stored and ledgered.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import polars as pl
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from dualtrack.cli.common import (
+    AS_OPTION,
+    JSON_OPTION,
+    ErrorHandlingGroup,
+    acting_user,
+    console,
+    err,
+    platform,
+    print_json,
+)
+from dualtrack.errors import InvalidInput
+from dualtrack.fraud import wiring
+from dualtrack.fraud.domain import BudgetPolicy, CostPolicy
+from dualtrack.fraud.features import TRANSACTION_SCHEMA
+from dualtrack.fraud.simulator import HKPaymentsSimulator, SimulatorConfig
+from dualtrack.fraud.validation import INPUT_COLUMNS
+
+app = typer.Typer(
+    cls=ErrorHandlingGroup,
+    help="Fraud detection on card payments and FPS transfers (governed scoring).",
+    no_args_is_help=True,
+)
+
+_SUFFIXES = (".csv", ".parquet")
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+    )
+
+
+@app.command("train")
+def train(
+    source: Annotated[str, typer.Option(help="simulator or ulb (fetched with `data fetch`).")] = (
+        "simulator"
+    ),
+    version: Annotated[str | None, typer.Option(help="Version label (default: a timestamp).")] = (
+        None
+    ),
+    cost_fn: Annotated[
+        float | None, typer.Option("--cost-fn", help="Cost of a missed fraud (cost policy).")
+    ] = None,
+    cost_fp: Annotated[
+        float | None, typer.Option("--cost-fp", help="Cost of a false alert (cost policy).")
+    ] = None,
+    alert_budget: Annotated[
+        float | None,
+        typer.Option("--alert-budget", help="Share of traffic analysts can review, e.g. 0.005."),
+    ] = None,
+    customers: Annotated[int, typer.Option(help="Simulated customers.")] = 5_000,
+    days: Annotated[int, typer.Option(help="Simulated days.")] = 20,
+    seed: Annotated[int, typer.Option(help="Simulator seed.")] = 7,
+    fraud_scale: Annotated[
+        float, typer.Option(help="Multiply the simulator's fraud incident rates.")
+    ] = 1.0,
+    max_rounds: Annotated[int, typer.Option(help="Most boosting rounds.")] = 1_000,
+    data: Annotated[
+        Path | None, typer.Option(help="ULB-format CSV (default: the fetched full file).")
+    ] = None,
+    actor: str | None = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Fit LightGBM (plus a logistic baseline) and register it as a draft model version."""
+    who = acting_user(actor)
+    if alert_budget is not None and (cost_fn is not None or cost_fp is not None):
+        raise InvalidInput("choose either --cost-fn/--cost-fp or --alert-budget")
+    policy: CostPolicy | BudgetPolicy
+    if alert_budget is not None:
+        policy = BudgetPolicy(review_share=alert_budget, block_share=alert_budget / 10)
+    else:
+        defaults = CostPolicy()
+        policy = CostPolicy(
+            cost_missed_fraud=cost_fn if cost_fn is not None else defaults.cost_missed_fraud,
+            cost_false_alert=cost_fp if cost_fp is not None else defaults.cost_false_alert,
+        )
+    p = platform()
+    params = {"learning_rate": 0.1, "num_threads": 2}
+    with _progress() as bar:
+        task = bar.add_task("preparing data", total=3)
+        if source == "simulator":
+            base = SimulatorConfig()
+            config = SimulatorConfig(
+                n_customers=customers,
+                days=days,
+                seed=seed,
+                card_cnp_rate=base.card_cnp_rate * fraud_scale,
+                account_takeover_rate=base.account_takeover_rate * fraud_scale,
+                app_scam_rate=base.app_scam_rate * fraud_scale,
+                mule_fan_in_rate=base.mule_fan_in_rate * fraud_scale,
+                structuring_rate=base.structuring_rate * fraud_scale,
+            )
+            bar.update(task, advance=1, description="simulating and training LightGBM")
+            result = wiring.train_on_simulation(
+                config, policy=policy, params=params, max_rounds=max_rounds
+            )
+        elif source == "ulb":
+            path = data or wiring.fetch_ulb_data(p)
+            bar.update(task, advance=1, description="training LightGBM on ULB data")
+            result = wiring.train_on_ulb(path, policy=policy, params=params, max_rounds=max_rounds)
+        else:
+            raise InvalidInput("--source must be simulator or ulb")
+        bar.update(task, advance=1, description="registering the model version")
+        from datetime import UTC, datetime
+
+        label = version or datetime.now(UTC).strftime("%Y.%m.%d-%H%M%S")
+        model = wiring.register_trained(p, who, result, version=label, source=source)
+        bar.update(task, advance=1, description="done")
+    out = {
+        "version_id": model.id,
+        "version": model.version,
+        "state": model.state.value,
+        "artifact_sha256": model.artifact_sha256,
+        "data_fingerprint": model.data_fingerprint,
+        "artifact_uri": model.artifact_uri,
+        "thresholds": model.config.get("thresholds"),
+        "metrics": model.metrics,
+    }
+    if as_json:
+        print_json(out)
+        return
+    a = result.artifact
+    console.print(
+        f"registered [bold]{model.version}[/bold] ({model.id}) as draft: "
+        f"AUPRC {a.metrics.auprc:.3f} (logistic baseline "
+        f"{a.baseline_metrics.auprc if a.baseline_metrics else float('nan'):.3f}), "
+        f"thresholds review {a.thresholds.review:.4f} / block {a.thresholds.block:.4f} "
+        f"({a.thresholds.policy})"
+    )
+    console.print("next: versions submit / validate / approve / deploy (maker-checker)")
+
+
+def _read_rows(path: Path) -> pl.DataFrame:
+    if path.suffix.lower() == ".parquet":
+        return pl.read_parquet(path)
+    return pl.read_csv(path, schema_overrides=dict(TRANSACTION_SCHEMA), infer_schema_length=0)
+
+
+@app.command("score")
+def score(
+    file: Annotated[Path, typer.Argument(help="Transactions, .csv or .parquet.", exists=True)],
+    out: Annotated[Path, typer.Option("--out", help="Scored file, .csv or .parquet.")],
+    chunk: Annotated[int, typer.Option(help="Rows per governed batch.")] = 2_000,
+    explain: Annotated[bool, typer.Option(help="Reason codes on every decision.")] = False,
+) -> None:
+    """Score a file with the deployed model version; every decision is stored and ledgered.
+
+    The output is written to a temporary file and renamed into place when complete."""
+    if file.suffix.lower() not in _SUFFIXES or out.suffix.lower() not in _SUFFIXES:
+        raise InvalidInput("input and output must be .csv or .parquet files")
+    p = platform()
+    governed = wiring.service(p)
+    feature_set = governed.current().artifact.feature_set
+    if feature_set == "hk_payments_v1":
+        frame = _read_rows(file)
+    else:
+        frame = pl.read_parquet(file) if file.suffix.lower() == ".parquet" else pl.read_csv(file)
+        if "txn_id" not in frame.columns:
+            frame = frame.with_row_index("txn_id").with_columns(pl.col("txn_id").cast(pl.String))
+    keep = [c for c in INPUT_COLUMNS[feature_set] if c in frame.columns]
+    frame = frame.select(keep)
+    rows: list[dict[str, Any]] = []
+    counts = {"allow": 0, "review": 0, "block": 0}
+    partial = out.with_name(out.name + ".partial")
+    with _progress() as bar:
+        task = bar.add_task(f"scoring {file.name}", total=frame.height)
+        for start in range(0, frame.height, chunk):
+            batch = frame.slice(start, chunk).to_dicts()
+            for d in governed.score(batch, explain=explain):
+                counts[d.action] += 1
+                rows.append(
+                    {
+                        "txn_id": d.txn_id,
+                        "score": d.score,
+                        "action": d.action,
+                        "model_action": d.model_action,
+                        "rule_hits": ";".join(d.rule_hits),
+                        "reasons": json.dumps([r.text for r in d.reasons], ensure_ascii=False),
+                        "model_version": d.model_version,
+                        "customer_ref": d.customer_ref,
+                        "replayed": d.replayed,
+                    }
+                )
+            bar.update(task, advance=len(batch))
+    scored = pl.DataFrame(rows)
+    if out.suffix.lower() == ".parquet":
+        scored.write_parquet(partial)
+    else:
+        scored.write_csv(partial)
+    partial.replace(out)
+    err.print(
+        f"[green]scored {frame.height} transactions[/green] with "
+        f"{governed.current().version.version}: {counts} -> {out}"
+    )
+
+
+@app.command("simulate")
+def simulate(
+    out: Annotated[Path, typer.Option("--out", help="Output .csv or .parquet.")],
+    days: Annotated[int, typer.Option(help="Days to simulate.")] = 1,
+    customers: Annotated[int, typer.Option(help="Customers.")] = 2_000,
+    seed: Annotated[int, typer.Option(help="Seed.")] = 2026,
+    start_day: Annotated[int, typer.Option(help="First simulated day (0-based).")] = 0,
+    labels: Annotated[bool, typer.Option(help="Keep is_fraud and typology columns.")] = False,
+) -> None:
+    """Simulated Hong Kong card and FPS payments (seeded) to a file, for `fraud score`."""
+    if out.suffix.lower() not in _SUFFIXES:
+        raise InvalidInput("output must be .csv or .parquet")
+    config = SimulatorConfig(n_customers=customers, days=start_day + days, seed=seed)
+    sim = HKPaymentsSimulator(config)
+    frame = pl.concat([sim.day(d) for d in range(start_day, start_day + days)])
+    if not labels:
+        frame = frame.drop("is_fraud", "typology")
+    partial = out.with_name(out.name + ".partial")
+    if out.suffix.lower() == ".parquet":
+        frame.write_parquet(partial)
+    else:
+        frame.write_csv(partial)
+    partial.replace(out)
+    err.print(f"wrote {frame.height} simulated transactions to {out}")
+
+
+def _case_table(items: list[wiring.CaseSummary]) -> Table:
+    table = Table(title="Fraud cases")
+    table.add_column("case", no_wrap=True)
+    table.add_column("status")
+    table.add_column("customer", overflow="fold")
+    for col in ("alerts", "top score", "newest alert"):
+        table.add_column(col)
+    for item in items:
+        table.add_row(
+            item.case.case_id,
+            item.case.status.value,
+            item.case.customer_ref,
+            str(item.alerts),
+            f"{item.top_score:.3f}",
+            item.newest_alert[:19],
+        )
+    return table
+
+
+@app.command("cases")
+def list_cases(as_json: bool = JSON_OPTION) -> None:
+    """Unresolved fraud cases (the alert queue), newest alert first."""
+    items = wiring.cases(platform()).queue()
+    if as_json:
+        print_json([wiring.summary_json(i) for i in items])
+        return
+    console.print(_case_table(items))
+
+
+@app.command("case")
+def show_case(case_id: str, as_json: bool = JSON_OPTION) -> None:
+    """One case: alerts with reasons and features, customer history, case history."""
+    view = wiring.cases(platform()).view(case_id)
+    if as_json:
+        print_json(wiring.view_json(view))
+        return
+    c = view.case
+    console.print(f"[bold]{c.case_id}[/bold] {c.status.value} customer {c.customer_ref}")
+    for alert in view.alerts:
+        console.print(
+            f"  {alert.alert_id} txn {alert.txn_id}: [red]{alert.action}[/red] "
+            f"score {alert.score:.3f} rules {', '.join(alert.rule_hits) or '-'}"
+        )
+        for reason in alert.reasons:
+            console.print(f"      - {reason.text}")
+    for entry in view.history:
+        console.print(f"  history: {entry.recorded_at} {entry.actor} {entry.action}")
+
+
+@app.command("confirm")
+def confirm(
+    case_id: str,
+    note: Annotated[str, typer.Option(help="Analyst note.")] = "",
+    actor: str | None = AS_OPTION,
+) -> None:
+    """Resolve a case as confirmed fraud (analyst or compliance officer)."""
+    case = wiring.cases(platform()).confirm_fraud(acting_user(actor), case_id, note)
+    err.print(f"{case.case_id}: {case.status.value}")
+
+
+@app.command("false-positive")
+def false_positive(
+    case_id: str,
+    note: Annotated[str, typer.Option(help="Analyst note.")] = "",
+    actor: str | None = AS_OPTION,
+) -> None:
+    """Resolve a case as a false positive (analyst or compliance officer)."""
+    case = wiring.cases(platform()).mark_false_positive(acting_user(actor), case_id, note)
+    err.print(f"{case.case_id}: {case.status.value}")
+
+
+@app.command("labels")
+def labels(
+    out: Annotated[Path | None, typer.Option("--out", help=".csv, .parquet or .json file.")] = None,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Export analyst labels from resolved cases (for retraining and monitoring)."""
+    found = wiring.cases(platform()).labels()
+    data = [wiring.label_json(label) for label in found]
+    if out is None:
+        print_json(data)
+        return
+    if as_json:
+        print_json(data)
+    suffix = out.suffix.lower()
+    partial = out.with_name(out.name + ".partial")
+    if suffix == ".json":
+        partial.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    elif suffix in _SUFFIXES:
+        frame = pl.DataFrame(data) if data else pl.DataFrame(schema={"txn_id": pl.String})
+        if suffix == ".csv":
+            frame.write_csv(partial)
+        else:
+            frame.write_parquet(partial)
+    else:
+        raise InvalidInput("--out must be .csv, .parquet or .json")
+    partial.replace(out)
+    err.print(f"wrote {len(data)} labels to {out}")

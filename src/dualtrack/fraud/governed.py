@@ -1,0 +1,545 @@
+"""Fraud scoring on the governed path: only the deployed, hash-checked model version serves,
+every decision is durable (and ledgered) before it is returned, and a transaction ID is
+decided once.
+
+:class:`GovernedFraudService` wraps the library's :class:`~dualtrack.fraud.service.FraudScorer`
+with the platform's rules:
+
+* **Deployed version only.** The model is the fraud system's *deployed* version in the
+  registry. Its artifact directory is loaded and its ``artifact_sha256`` must equal the
+  registered one, or nothing is scored (:class:`~dualtrack.fraud.errors.ModelArtifactError`).
+  The deployed version is looked up again every ``recheck_s`` seconds, so a retirement or a
+  new deployment takes effect without a restart; with nothing deployed every request fails
+  with :class:`NoDeployedModel`.
+* **Idempotency.** Stored decisions are looked up by transaction ID *before* any feature
+  state is touched: a repeat returns the stored decision and is not counted again in the
+  velocity features. Two concurrent requests with the same new ID race to the store; its
+  unique key keeps the first and the store returns that one to both.
+* **Durability.** :meth:`DecisionStore.persist` writes the decision rows, their ledger
+  entries and any alerts/cases in one (group-committed) transaction and returns only after
+  the commit, so an acknowledged decision is never lost.
+* **Privacy.** Decisions, alerts and the ledger carry a keyed pseudonym of the customer,
+  never the raw customer ID.
+
+Online feature state lives in this process (:class:`InMemoryFeatureStateStore`) behind the
+library's port. It is not rebuilt from stored decisions after a restart: velocity features
+start from an empty history. A multi-process deployment partitions traffic by customer key
+(for example Kafka partitioning on ``customer_id``) so each customer's state lives in one
+process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from dualtrack.errors import ConfigurationError, Conflict
+from dualtrack.fraud.domain import ACTION_RANK, Action, Decision, ReasonCode, Thresholds
+from dualtrack.fraud.errors import FraudInputError, ModelArtifactError
+from dualtrack.fraud.explain import contributions, top_reasons
+from dualtrack.fraud.features import FEATURE_NAMES
+from dualtrack.fraud.memory import InMemoryFeatureStateStore
+from dualtrack.fraud.model import ModelArtifact
+from dualtrack.fraud.ports import Clock, FeatureStateStore
+from dualtrack.fraud.service import FraudScorer, RuleSet, SystemClock
+from dualtrack.fraud.validation import ValidationLimits
+from dualtrack.registry.domain import ModelVersion
+
+logger = logging.getLogger(__name__)
+
+#: The AI system whose deployed version serves fraud decisions (see ``dualtrack.demo``).
+FRAUD_SYSTEM_NAME = "Card and FPS fraud detection"
+MAX_TXN_ID = 64
+
+
+class NoDeployedModel(ConfigurationError):
+    """The fraud AI system has no deployed model version, so nothing may be scored."""
+
+    code = "fraud-no-deployed-model"
+
+
+class TxnIdReused(Conflict):
+    """A transaction ID already decided arrived again with different content."""
+
+    code = "fraud-txn-id-reused"
+
+
+@dataclass(frozen=True, slots=True)
+class GovernedDecision:
+    """A decision as stored and returned: the library's decision plus its governance facts."""
+
+    txn_id: str
+    score: float
+    action: Action
+    model_action: Action
+    rule_hits: tuple[str, ...]
+    reasons: tuple[ReasonCode, ...]
+    model_version: str
+    version_id: str
+    customer_ref: str
+    decided_at: str
+    request_sha256: str
+    features: dict[str, float] = field(default_factory=dict)
+    replayed: bool = False
+
+    def to_json(self, *, features: bool = False) -> dict[str, Any]:
+        """The API/CLI view (no raw personal data: the customer is a pseudonym)."""
+        body: dict[str, Any] = {
+            "txn_id": self.txn_id,
+            "score": round(self.score, 6),
+            "action": self.action,
+            "model_action": self.model_action,
+            "rule_hits": list(self.rule_hits),
+            "reasons": [
+                {
+                    "feature": r.feature,
+                    "value": r.value,
+                    "contribution": round(r.contribution, 4),
+                    "text": r.text,
+                }
+                for r in self.reasons
+            ],
+            "model_version": self.model_version,
+            "version_id": self.version_id,
+            "customer_ref": self.customer_ref,
+            "decided_at": self.decided_at,
+            "replayed": self.replayed,
+        }
+        if features:
+            body["features"] = dict(self.features)
+        return body
+
+    def ledger_payload(self) -> dict[str, Any]:
+        """What the audit ledger keeps for a decision (pseudonyms and model facts only)."""
+        return {
+            "txn_id": self.txn_id,
+            "score": round(self.score, 6),
+            "action": self.action,
+            "model_action": self.model_action,
+            "rule_hits": list(self.rule_hits),
+            "reasons": [
+                {"feature": r.feature, "contribution": round(r.contribution, 4)}
+                for r in self.reasons
+            ],
+            "model_version": self.model_version,
+            "version_id": self.version_id,
+            "customer_ref": self.customer_ref,
+        }
+
+
+class DecisionStore(Protocol):
+    """Durable decisions (the platform's SQL store, group-committed with the ledger)."""
+
+    def get_many(self, txn_ids: Sequence[str]) -> dict[str, GovernedDecision]:
+        """Stored decisions for those IDs (missing IDs are absent)."""
+        ...
+
+    def persist(self, decisions: Sequence[GovernedDecision]) -> list[GovernedDecision]:
+        """Store and ledger new decisions (and their alerts) atomically; return after the
+        commit. Where an ID was stored meanwhile, the stored decision is returned instead."""
+        ...
+
+
+class VersionSource(Protocol):
+    """Where the fraud system's deployed model version is looked up."""
+
+    def deployed(self) -> ModelVersion | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedModel:
+    """A deployed version with its verified artifact and ready scorer."""
+
+    version: ModelVersion
+    artifact: ModelArtifact
+    scorer: FraudScorer
+
+
+class ProcessFeatureState(InMemoryFeatureStateStore):
+    """The in-process feature state, always truthy.
+
+    ``FraudScorer`` falls back to a new store with ``state or InMemoryFeatureStateStore()``,
+    and an *empty* in-memory store is falsy (it defines ``__len__``), so without this the
+    scorer would silently keep its own state apart from the service's."""
+
+    def __bool__(self) -> bool:
+        return True
+
+
+def artifact_directory(version: ModelVersion, models_dir: Path) -> Path:
+    """Where a version's artifact lives: its ``artifact_uri`` (absolute, or relative to the
+    models directory's parent ``var_dir``), else ``models_dir/<artifact_sha256>``."""
+    uri = version.artifact_uri
+    if uri:
+        path = Path(uri.removeprefix("file://"))
+        return path if path.is_absolute() else models_dir.parent.parent / path
+    return models_dir / version.artifact_sha256
+
+
+def load_verified_artifact(version: ModelVersion, models_dir: Path) -> ModelArtifact:
+    """Load a version's artifact and check it is exactly what the registry pinned."""
+    directory = artifact_directory(version, models_dir)
+    if not (directory / "model.txt").exists():
+        raise ModelArtifactError(
+            "the deployed model version has no artifact on this server",
+            version=version.version,
+        )
+    artifact = ModelArtifact.load(directory)
+    if artifact.artifact_sha256 != version.artifact_sha256:
+        raise ModelArtifactError(
+            "the model artifact's sha256 differs from the registered artifact_sha256; "
+            "refusing to serve",
+            version=version.version,
+        )
+    return artifact
+
+
+def request_digest(row: Mapping[str, object]) -> str:
+    """sha256 of a transaction's canonical JSON (to recognise a reused ID)."""
+    text = json.dumps(row, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def format_instant(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class GovernedFraudService:
+    """Scores transactions with the deployed model version; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        versions: VersionSource,
+        store: DecisionStore,
+        customer_ref: Callable[[str], str],
+        models_dir: Path,
+        rules: RuleSet | None = None,
+        limits: ValidationLimits | None = None,
+        clock: Clock | None = None,
+        recheck_s: float = 1.0,
+        state: FeatureStateStore | None = None,
+    ) -> None:
+        self._versions = versions
+        self.store = store
+        self._customer_ref = customer_ref
+        self.models_dir = models_dir
+        self.rules = rules or RuleSet()
+        self.limits = limits or ValidationLimits()
+        self.clock: Clock = clock or SystemClock()
+        self.recheck_s = recheck_s
+        self.state: FeatureStateStore = state if state is not None else ProcessFeatureState()
+        self._loaded: LoadedModel | None = None
+        self._checked_at = -math.inf
+        self._load_lock = threading.Lock()
+        self._turn = threading.Condition()
+        self._waiting: list[_Pending] = []
+        self._leading = False
+
+    # ---------------------------------------------------------------- the model in force
+
+    def current(self) -> LoadedModel:
+        """The deployed version, re-checked at most every ``recheck_s`` seconds."""
+        loaded = self._loaded
+        if loaded is not None and time.monotonic() - self._checked_at < self.recheck_s:
+            return loaded
+        with self._load_lock:
+            return self._refresh()
+
+    def expire(self) -> None:
+        """Make the next request look the deployed version up again."""
+        self._checked_at = -math.inf
+
+    def refresh(self) -> LoadedModel:
+        """Look the deployed version up now (after a deploy or a retirement)."""
+        with self._load_lock:
+            return self._refresh()
+
+    def _refresh(self) -> LoadedModel:
+        deployed = self._versions.deployed()
+        self._checked_at = time.monotonic()
+        if deployed is None:
+            self._loaded = None
+            raise NoDeployedModel(f"no deployed model version for {FRAUD_SYSTEM_NAME}")
+        loaded = self._loaded
+        if (
+            loaded is not None
+            and loaded.version.id == deployed.id
+            and loaded.version.artifact_sha256 == deployed.artifact_sha256
+        ):
+            return loaded
+        self._loaded = None
+        artifact = load_verified_artifact(deployed, self.models_dir)
+        if loaded is not None and loaded.artifact.feature_set != artifact.feature_set:
+            self.state = ProcessFeatureState()
+        scorer = FraudScorer(
+            artifact,
+            model_version=deployed.version,
+            # the watch list is applied in _watchlist (a set lookup per row): the library
+            # checks it with a Polars expression that costs ~1 ms per call
+            rules=replace(self.rules, watchlist=frozenset()),
+            state=self.state,
+            clock=self.clock,
+            limits=self.limits,
+        )
+        registered = deployed.config.get("thresholds")
+        if isinstance(registered, Mapping):
+            scorer.thresholds = Thresholds(**registered)
+        self._loaded = LoadedModel(deployed, artifact, scorer)
+        logger.info("fraud model version %s loaded", deployed.version)
+        return self._loaded
+
+    # ---------------------------------------------------------------------- scoring
+
+    def score(
+        self, txns: Sequence[Mapping[str, object]], *, explain: bool = False
+    ) -> list[GovernedDecision]:
+        """Decide every transaction of a batch (all or nothing), durably, in input order."""
+        ids = self._check_ids(txns)
+        model = self.current()
+        digests = [request_digest(row) for row in txns]
+        stored = self.store.get_many(ids)
+        for txn_id, digest in zip(ids, digests, strict=True):
+            found = stored.get(txn_id)
+            if found is not None and found.request_sha256 != digest:
+                raise TxnIdReused(
+                    "this transaction ID was already decided for a different transaction",
+                    txn_id=txn_id,
+                )
+        fresh = [i for i, txn_id in enumerate(ids) if txn_id not in stored]
+        results: dict[str, GovernedDecision] = {
+            txn_id: _replayed(decision) for txn_id, decision in stored.items()
+        }
+        if fresh:
+            rows = [txns[i] for i in fresh]
+            new = self._decide(model, rows, [digests[i] for i in fresh], explain=explain)
+            for decision in self.store.persist(new):
+                results[decision.txn_id] = decision
+        return [results[txn_id] for txn_id in ids]
+
+    def _check_ids(self, txns: Sequence[Mapping[str, object]]) -> list[str]:
+        if not txns:
+            raise FraudInputError("send at least one transaction", problems=["empty batch"])
+        if len(txns) > self.limits.max_batch:
+            raise FraudInputError(
+                f"batch of {len(txns)} rows exceeds the limit of {self.limits.max_batch}",
+                problems=["batch too large"],
+            )
+        problems: list[str] = []
+        ids: list[str] = []
+        seen: set[str] = set()
+        for i, row in enumerate(txns):
+            txn_id = row.get("txn_id") if isinstance(row, Mapping) else None
+            if not isinstance(txn_id, str) or not txn_id.strip():
+                problems.append(f"row {i}: txn_id must be a non-empty string")
+            elif len(txn_id) > MAX_TXN_ID:
+                problems.append(f"row {i}: txn_id is longer than {MAX_TXN_ID} characters")
+            elif txn_id in seen:
+                problems.append(f"row {i}: duplicate txn_id in the batch")
+            else:
+                seen.add(txn_id)
+            ids.append(txn_id if isinstance(txn_id, str) else "")
+            if len(problems) >= 20:
+                break
+        if problems:
+            raise FraudInputError("invalid transactions: " + "; ".join(problems), problems=problems)
+        return ids
+
+    def _decide(
+        self,
+        model: LoadedModel,
+        rows: Sequence[Mapping[str, object]],
+        digests: Sequence[str],
+        *,
+        explain: bool,
+    ) -> list[GovernedDecision]:
+        hk = model.artifact.feature_set == "hk_payments_v1"
+        decisions, features = self._score_rows(model, rows, explain)
+        decided_at = format_instant(self.clock.now())
+        out: list[GovernedDecision] = []
+        for row, decision, digest, values in zip(rows, decisions, digests, features, strict=True):
+            subject = str(row["customer_id"]) if hk else f"card-txn:{decision.txn_id}"
+            out.append(
+                GovernedDecision(
+                    txn_id=decision.txn_id,
+                    score=decision.score,
+                    action=decision.action,
+                    model_action=decision.model_action,
+                    rule_hits=decision.rule_hits,
+                    reasons=decision.reasons,
+                    model_version=decision.model_version,
+                    version_id=model.version.id,
+                    customer_ref=self._customer_ref(subject),
+                    decided_at=decided_at,
+                    request_sha256=digest,
+                    features=values,
+                )
+            )
+        return out
+
+    # The feature state is single-writer, so scoring is serialised. Concurrent requests are
+    # micro-batched instead of queueing on a lock: whoever finds no scoring round running
+    # takes every waiting request and scores them in one library call (its fixed cost per
+    # call, about a millisecond, dominates single-transaction requests), then hands over.
+
+    def _score_rows(
+        self, model: LoadedModel, rows: Sequence[Mapping[str, object]], explain: bool
+    ) -> tuple[list[Decision], list[dict[str, float]]]:
+        mine = _Pending(model, rows, explain)
+        with self._turn:
+            self._waiting.append(mine)
+            while not mine.future.done() and self._leading:
+                self._turn.wait()
+            if mine.future.done():
+                return mine.future.result()
+            self._leading = True
+            batch, self._waiting = self._waiting, []
+        try:
+            self._score_round(batch)
+        finally:
+            with self._turn:
+                self._leading = False
+                self._turn.notify_all()
+        return mine.future.result()
+
+    def _score_round(self, batch: list[_Pending]) -> None:
+        groups: dict[tuple[int, bool], list[_Pending]] = {}
+        for item in batch:
+            groups.setdefault((id(item.model), item.explain), []).append(item)
+        for items in groups.values():
+            try:
+                merged = [row for item in items for row in item.rows]
+                if len(items) > 1 and len(merged) <= self.limits.max_batch:
+                    try:
+                        decisions, features = self._score_now(
+                            items[0].model, merged, items[0].explain
+                        )
+                    except FraudInputError:
+                        pass  # score each request alone: only the bad one fails
+                    else:
+                        start = 0
+                        for item in items:
+                            end = start + len(item.rows)
+                            item.future.set_result((decisions[start:end], features[start:end]))
+                            start = end
+                        continue
+                for item in items:
+                    try:
+                        item.future.set_result(self._score_now(item.model, item.rows, item.explain))
+                    except Exception as exc:  # handed to the waiting request
+                        item.future.set_exception(exc)
+            except Exception as exc:  # never leave a request waiting
+                for item in items:
+                    if not item.future.done():
+                        item.future.set_exception(exc)
+
+    def _score_now(
+        self, model: LoadedModel, rows: Sequence[Mapping[str, object]], explain: bool
+    ) -> tuple[list[Decision], list[dict[str, float]]]:
+        decisions = model.scorer.score_batch(rows, explain=explain)
+        if model.artifact.feature_set == "hk_payments_v1" and self.rules.watchlist:
+            decisions = self._watchlist(model, rows, decisions)
+        features = [self._features(model, row, d) for row, d in zip(rows, decisions, strict=True)]
+        return decisions, features
+
+    def _watchlist(
+        self,
+        model: LoadedModel,
+        rows: Sequence[Mapping[str, object]],
+        decisions: list[Decision],
+    ) -> list[Decision]:
+        """Apply the high-risk payee watch list; escalated decisions get reason codes."""
+        rules = self.rules
+        out: list[Decision] = []
+        for row, decision in zip(rows, decisions, strict=True):
+            if str(row.get("payee_id")) not in rules.watchlist:
+                out.append(decision)
+                continue
+            action = max(decision.action, rules.watchlist_action, key=ACTION_RANK.__getitem__)
+            reasons = decision.reasons
+            if not reasons and action != "allow":
+                values = self.state.remembered(decision.txn_id)
+                if values is not None:
+                    x = np.asarray([values], dtype=np.float64)
+                    booster = model.scorer.booster_
+                    reasons = top_reasons(
+                        model.artifact.feature_names,
+                        x,
+                        contributions(booster, x),
+                        top_k=model.scorer.top_k_reasons,
+                    )[0]
+            out.append(
+                replace(
+                    decision,
+                    action=action,
+                    rule_hits=(*decision.rule_hits, "payee_on_watchlist"),
+                    reasons=reasons,
+                )
+            )
+        return out
+
+    def _features(
+        self, model: LoadedModel, row: Mapping[str, object], decision: Decision
+    ) -> dict[str, float]:
+        if model.artifact.feature_set == "hk_payments_v1":
+            remembered = self.state.remembered(decision.txn_id)
+            if remembered is None:  # pragma: no cover - the engine always remembers
+                return {}
+            return dict(zip(FEATURE_NAMES, remembered, strict=True))
+        values: dict[str, float] = {}
+        for name in model.artifact.feature_names:
+            if name == "hour":
+                raw = row.get("Time")
+                values[name] = (
+                    (float(raw) % 86_400) / 3_600 if isinstance(raw, int | float) else 0.0
+                )
+            else:
+                raw = row.get(name)
+                values[name] = float(raw) if isinstance(raw, int | float) else 0.0
+        return values
+
+
+class _Pending:
+    """One request waiting for a scoring round."""
+
+    __slots__ = ("explain", "future", "model", "rows")
+
+    def __init__(
+        self, model: LoadedModel, rows: Sequence[Mapping[str, object]], explain: bool
+    ) -> None:
+        self.model = model
+        self.rows = rows
+        self.explain = explain
+        self.future: Future[tuple[list[Decision], list[dict[str, float]]]] = Future()
+
+
+def _replayed(decision: GovernedDecision) -> GovernedDecision:
+    return replace(decision, replayed=True)
+
+
+__all__ = [
+    "FRAUD_SYSTEM_NAME",
+    "DecisionStore",
+    "GovernedDecision",
+    "GovernedFraudService",
+    "LoadedModel",
+    "NoDeployedModel",
+    "ProcessFeatureState",
+    "TxnIdReused",
+    "VersionSource",
+    "artifact_directory",
+    "load_verified_artifact",
+    "request_digest",
+]

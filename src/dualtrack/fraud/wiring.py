@@ -1,0 +1,575 @@
+"""Composition of fraud detection into the platform: governed scoring, cases, training, demo.
+
+* :func:`service` - the platform's :class:`GovernedFraudService` (built once): the deployed
+  version of "Card and FPS fraud detection", SQL decisions group-committed with the ledger
+  through one :class:`GroupCommitter` per platform (closed with the platform).
+* :func:`cases` - :class:`FraudCaseDesk`: the alert queue, case views and analyst verdicts
+  (role ``analyst`` or ``compliance_officer``), each verdict and its ledger entry in one
+  transaction; labels for retraining.
+* :func:`train_and_register` - train on simulated Hong Kong payments or the ULB data, save
+  the artifact under ``<var_dir>/models/fraud/<sha256>/`` and register a *draft* model
+  version (artifact hash, data fingerprint, metrics, thresholds in ``config``).
+* :func:`seed_demo` - a small trained model taken through maker-checker to deployment, and
+  two simulated days scored through the governed path so the alert queue has cases.
+
+Customer pseudonyms: ``CUSTOMER_ID_<hmac>`` from the privacy library's
+:class:`~dualtrack.privacy.transform.Pseudonymiser` keyed with ``DUALTRACK_PSEUDONYM_KEY``
+when it is set, otherwise with a key derived (HMAC-SHA256, label
+``dualtrack.fraud.customer-ref``) from ``DUALTRACK_SECRET_KEY``; raw customer IDs never
+reach the ledger, alerts or cases.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import polars as pl
+
+from dualtrack.adapters.fraud_sql import (
+    SqlCaseRepository,
+    SqlDecisionStore,
+    SqlDeployedVersion,
+    decision_counts,
+    decisions_by_id,
+    decisions_for_customer,
+    last_simulated_txn,
+    ledger_sink,
+    read_engine,
+)
+from dualtrack.adapters.group_commit import GroupCommitter
+from dualtrack.adapters.sql import SqlUnitOfWork
+from dualtrack.bootstrap import Platform
+from dualtrack.errors import NotFound, PlatformError, RoleNotAllowed
+from dualtrack.fraud.datasets import ULB_FEATURES, fetch_ulb, load_ulb
+from dualtrack.fraud.domain import Alert, BudgetPolicy, Case, CaseStatus, CostPolicy, Label
+from dualtrack.fraud.features import FEATURE_NAMES, OnlineFeatureEngine, with_features
+from dualtrack.fraud.governed import (
+    FRAUD_SYSTEM_NAME,
+    GovernedDecision,
+    GovernedFraudService,
+)
+from dualtrack.fraud.memory import InMemoryFeatureStateStore
+from dualtrack.fraud.model import TrainingResult, train_model
+from dualtrack.fraud.service import CaseService, RuleSet, SystemClock
+from dualtrack.fraud.simulator import HKPaymentsSimulator, SimulatorConfig
+from dualtrack.identity.domain import Actor, Role
+from dualtrack.identity.service import IdentityService
+from dualtrack.ledger.domain import LedgerEntry
+from dualtrack.privacy.transform import Pseudonymiser
+from dualtrack.registry.domain import Lifecycle, ModelVersion
+
+logger = logging.getLogger(__name__)
+
+ANALYST_ROLES = frozenset({Role.ANALYST, Role.COMPLIANCE_OFFICER})
+CUSTOMER_ENTITY = "CUSTOMER_ID"
+#: Seeded, small and fraud-rich: the demo model trains in a few seconds.
+DEMO_SIMULATION = SimulatorConfig(
+    n_customers=2_000,
+    n_merchants=400,
+    days=16,
+    seed=2026,
+    card_cnp_rate=12.0,
+    account_takeover_rate=8.0,
+    app_scam_rate=8.0,
+    mule_fan_in_rate=4.0,
+    structuring_rate=4.0,
+)
+DEMO_TRAIN_DAYS = 14
+DEMO_PARAMS: dict[str, Any] = {
+    "learning_rate": 0.15,
+    "num_leaves": 15,
+    "num_threads": 1,
+    "metric": "auc",
+}
+DEMO_VERSION = "2026.11.demo"
+Progress = Callable[[str], None]
+
+
+def models_dir(platform: Platform) -> Path:
+    return platform.settings.var_dir / "models" / "fraud"
+
+
+def watchlist_path(platform: Platform) -> Path:
+    """One high-risk payee ID per line (e.g. accounts flagged by the Police Scameter)."""
+    return platform.settings.var_dir / "fraud" / "watchlist.txt"
+
+
+def load_watchlist(path: Path) -> frozenset[str]:
+    if not path.exists():
+        return frozenset()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(s for line in lines if (s := line.strip()) and not s.startswith("#"))
+
+
+def customer_pseudonymiser(platform: Platform) -> Callable[[str], str]:
+    """``customer ID -> CUSTOMER_ID_<hex>`` (see the module docstring for the key)."""
+    settings = platform.settings
+    secret = settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else ""
+    if secret:
+        key = secret.encode()
+    else:
+        key = hmac.new(
+            settings.secret_key.get_secret_value().encode(),
+            b"dualtrack.fraud.customer-ref",
+            hashlib.sha256,
+        ).digest()
+    pseudonymiser = Pseudonymiser(key)
+    return lambda customer_id: pseudonymiser.token(CUSTOMER_ENTITY, customer_id)
+
+
+def committer(platform: Platform) -> GroupCommitter:
+    """The platform's group committer for fraud decisions (closed with the platform)."""
+
+    def build(p: Platform) -> GroupCommitter:
+        built = GroupCommitter(p.engine, linger_s=0.002)
+        p.on_close(built.close)
+        return built
+
+    return platform.feature("fraud.committer", build)
+
+
+def _reader(platform: Platform) -> Any:
+    def build(p: Platform) -> Any:
+        engine = read_engine(p.engine)
+        if engine is not p.engine:
+            p.on_close(engine.dispose)
+        return engine
+
+    return platform.feature("fraud.reader", build)
+
+
+def _build(platform: Platform) -> GovernedFraudService:
+    reader = _reader(platform)
+    clock = SystemClock()
+    return GovernedFraudService(
+        versions=SqlDeployedVersion(reader, FRAUD_SYSTEM_NAME),
+        store=SqlDecisionStore(committer(platform), reader, clock),
+        customer_ref=customer_pseudonymiser(platform),
+        models_dir=models_dir(platform),
+        rules=RuleSet(watchlist=load_watchlist(watchlist_path(platform))),
+        clock=clock,
+    )
+
+
+def read_identity(platform: Platform) -> IdentityService:
+    """The identity service over the read engine, for authenticating hot-path requests.
+
+    On SQLite the platform engine opens every transaction with ``BEGIN IMMEDIATE``, so the
+    core's API-key lookup queues behind each group commit; this one reads without the lock
+    (same checks, same tables)."""
+    reader = _reader(platform)
+    return platform.feature(
+        "fraud.identity", lambda p: IdentityService(lambda: SqlUnitOfWork(reader))
+    )
+
+
+def service(platform: Platform) -> GovernedFraudService:
+    """The platform's governed fraud scoring service (built once per platform)."""
+    return platform.feature("fraud", _build)
+
+
+# ------------------------------------------------------------------------------ cases
+
+
+@dataclass(frozen=True, slots=True)
+class CaseSummary:
+    case: Case
+    alerts: int
+    top_score: float
+    newest_alert: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaseView:
+    """Everything the case page shows."""
+
+    case: Case
+    alerts: list[Alert]
+    decisions: dict[str, GovernedDecision]
+    customer_history: list[GovernedDecision]
+    history: list[LedgerEntry]
+
+
+def _case_json(case: Case) -> dict[str, Any]:
+    return {
+        "case_id": case.case_id,
+        "customer_ref": case.customer_ref,
+        "status": case.status.value,
+        "opened_at": case.opened_at.isoformat(),
+        "updated_at": case.updated_at.isoformat(),
+        "assignee": case.assignee,
+        "resolved_by": case.resolved_by,
+        "note": case.note,
+    }
+
+
+def alert_json(alert: Alert, decision: GovernedDecision | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "alert_id": alert.alert_id,
+        "txn_id": alert.txn_id,
+        "action": alert.action,
+        "score": round(alert.score, 6),
+        "rule_hits": list(alert.rule_hits),
+        "reasons": [
+            {"feature": r.feature, "value": r.value, "contribution": r.contribution, "text": r.text}
+            for r in alert.reasons
+        ],
+        "model_version": alert.model_version,
+        "created_at": alert.created_at.isoformat(),
+        "label": alert.label,
+    }
+    if decision is not None:
+        body["features"] = dict(decision.features)
+    return body
+
+
+def summary_json(item: CaseSummary) -> dict[str, Any]:
+    return _case_json(item.case) | {
+        "alerts": item.alerts,
+        "top_score": round(item.top_score, 6),
+        "newest_alert": item.newest_alert,
+    }
+
+
+def view_json(view: CaseView) -> dict[str, Any]:
+    return _case_json(view.case) | {
+        "alerts": [alert_json(a, view.decisions.get(a.txn_id)) for a in view.alerts],
+        "customer_history": [d.to_json() for d in view.customer_history],
+        "history": [
+            {"seq": e.seq, "at": e.recorded_at, "actor": e.actor, "action": e.action}
+            for e in view.history
+        ],
+    }
+
+
+def label_json(label: Label) -> dict[str, Any]:
+    data = asdict(label)
+    data["labelled_at"] = label.labelled_at.isoformat()
+    return data
+
+
+class FraudCaseDesk:
+    """Alert queue, case views and analyst verdicts over SQL, each change ledgered."""
+
+    def __init__(self, platform: Platform) -> None:
+        self._platform = platform
+
+    def queue(self, *, status: CaseStatus | None = None) -> list[CaseSummary]:
+        """Unresolved cases (or those in ``status``), newest alert first."""
+        with self._platform.uow() as uow:
+            repo = SqlCaseRepository(uow.connection)
+            cases = CaseService(repo, ledger_sink(uow)).queue(status=status)
+            counts = repo.alert_counts([c.case_id for c in cases])
+        items = [
+            CaseSummary(c, *counts.get(c.case_id, (0, 0.0, c.opened_at.isoformat()))) for c in cases
+        ]
+        return sorted(items, key=lambda i: (i.newest_alert, i.case.case_id), reverse=True)
+
+    def recent_alerts(self, limit: int = 20) -> list[Alert]:
+        with self._platform.uow() as uow:
+            return SqlCaseRepository(uow.connection).recent_alerts(limit=limit)
+
+    def decision_counts(self) -> dict[str, int]:
+        with self._platform.uow() as uow:
+            return decision_counts(uow.connection)
+
+    def view(self, case_id: str) -> CaseView:
+        with self._platform.uow() as uow:
+            service = CaseService(SqlCaseRepository(uow.connection), ledger_sink(uow))
+            case = service.get_case(case_id)
+            alerts = service.alerts(case_id)
+            decisions = decisions_by_id(uow.connection, [a.txn_id for a in alerts])
+            history = decisions_for_customer(uow.connection, case.customer_ref, limit=25)
+        entries = self._platform.ledger.page(subject_id=case_id, subject_type="fraud_case")
+        return CaseView(case, alerts, decisions, history, sorted(entries, key=lambda e: e.seq))
+
+    def start_review(self, actor: Actor, case_id: str) -> Case:
+        return self._act(actor, case_id, lambda s: s.start_review(case_id, actor=actor.username))
+
+    def confirm_fraud(self, actor: Actor, case_id: str, note: str = "") -> Case:
+        return self._act(
+            actor, case_id, lambda s: s.confirm_fraud(case_id, actor=actor.username, note=note)
+        )
+
+    def mark_false_positive(self, actor: Actor, case_id: str, note: str = "") -> Case:
+        return self._act(
+            actor,
+            case_id,
+            lambda s: s.mark_false_positive(case_id, actor=actor.username, note=note),
+        )
+
+    def labels(self, *, since: datetime | None = None) -> list[Label]:
+        with self._platform.uow() as uow:
+            service = CaseService(SqlCaseRepository(uow.connection), ledger_sink(uow))
+            return service.export_labels(since=since)
+
+    def _act(self, actor: Actor, case_id: str, change: Callable[[CaseService], Case]) -> Case:
+        if actor.role not in ANALYST_ROLES:
+            raise RoleNotAllowed(
+                f"role {actor.role.value} may not work fraud cases",
+                role=actor.role.value,
+                allowed=sorted(r.value for r in ANALYST_ROLES),
+            )
+        with self._platform.uow() as uow:
+            service = CaseService(SqlCaseRepository(uow.connection), ledger_sink(uow))
+            case = change(service)
+            uow.commit()
+        return case
+
+
+def cases(platform: Platform) -> FraudCaseDesk:
+    return platform.feature("fraud.cases", FraudCaseDesk)
+
+
+# ---------------------------------------------------------------------------- training
+
+
+def train_on_simulation(
+    config: SimulatorConfig,
+    *,
+    train_days: int | None = None,
+    policy: CostPolicy | BudgetPolicy | None = None,
+    params: Mapping[str, Any] | None = None,
+    max_rounds: int = 3_000,
+    early_stopping_rounds: int = 200,
+) -> TrainingResult:
+    """Train the ``hk_payments_v1`` model on the first ``train_days`` simulated days (the
+    last 15% of those validate, in time order)."""
+    sim = HKPaymentsSimulator(config)
+    days = train_days if train_days is not None else config.days
+    frame = with_features(pl.concat([sim.day(d) for d in range(days)]))
+    day_of = frame["txn_id"].str.slice(1, 4).cast(pl.Int32).to_numpy()
+    cut = int(np.ceil(days * 0.85))
+    return train_model(
+        frame,
+        feature_names=FEATURE_NAMES,
+        feature_set="hk_payments_v1",
+        validation_mask=day_of >= cut,
+        policy=policy,
+        params=dict(params or {}),
+        max_rounds=max_rounds,
+        early_stopping_rounds=early_stopping_rounds,
+    )
+
+
+def train_on_ulb(
+    csv_path: Path,
+    *,
+    policy: CostPolicy | BudgetPolicy | None = None,
+    params: Mapping[str, Any] | None = None,
+    max_rounds: int = 3_000,
+    early_stopping_rounds: int = 200,
+) -> TrainingResult:
+    """Train the ``ulb_pca_v1`` model on a ULB-format CSV, time-ordered (last 15% validate)."""
+    frame = load_ulb(csv_path).sort("Time", maintain_order=True)
+    return train_model(
+        frame,
+        feature_names=ULB_FEATURES,
+        feature_set="ulb_pca_v1",
+        label="Class",
+        policy=policy,
+        params=dict(params or {}),
+        max_rounds=max_rounds,
+        early_stopping_rounds=early_stopping_rounds,
+    )
+
+
+def register_trained(
+    platform: Platform,
+    actor: Actor,
+    result: TrainingResult,
+    *,
+    version: str,
+    source: str,
+) -> ModelVersion:
+    """Save the artifact under ``<var_dir>/models/fraud/<sha256>/`` and register a draft
+    version of the fraud AI system with its hash, data fingerprint, metrics and thresholds."""
+    artifact = result.artifact
+    sha = artifact.artifact_sha256
+    directory = models_dir(platform) / sha
+    artifact.save(directory)
+    system = platform.registry.find_system(FRAUD_SYSTEM_NAME)
+    metrics = {f"lightgbm_{k}": float(v) for k, v in asdict(artifact.metrics).items()}
+    if artifact.baseline_metrics is not None:
+        metrics |= {f"logistic_{k}": float(v) for k, v in asdict(artifact.baseline_metrics).items()}
+    return platform.registry.register_version(
+        actor,
+        system.id,
+        version=version,
+        artifact_sha256=sha,
+        data_fingerprint=artifact.training_fingerprint,
+        provider="in-house",
+        licence="proprietary" if source == "simulator" else "ODbL-1.0 training data",
+        metrics=metrics,
+        artifact_uri=str(Path("models") / "fraud" / sha),
+        config={
+            "thresholds": asdict(artifact.thresholds),
+            "feature_set": artifact.feature_set,
+            "num_trees": artifact.num_trees,
+            "source": source,
+        },
+    )
+
+
+def fetch_ulb_data(platform: Platform) -> Path:
+    """The verified ULB ``creditcard.csv`` under ``<var_dir>/data/`` (downloaded if absent)."""
+    return fetch_ulb(platform.settings.var_dir / "data")
+
+
+# -------------------------------------------------------------------------------- demo
+
+
+def _demo_actors(platform: Platform) -> dict[str, Actor] | None:
+    users = {u.username: u for u in platform.identity.list_users()}
+    if not {"alice", "victor", "carol"} <= set(users):
+        return None
+    return {name: Actor.of(users[name]) for name in ("alice", "victor", "carol")}
+
+
+def warm_up(service_: GovernedFraudService, frame: pl.DataFrame) -> int:
+    """Fold already-decided transaction history into the online feature state (no decisions,
+    no ledger): what a bank replays at start-up so velocity features see recent history."""
+    engine = OnlineFeatureEngine(service_.state)
+    columns = [c for c in frame.columns if c not in ("is_fraud", "typology")]
+    n = 0
+    for row in frame.select(columns).iter_rows(named=True):
+        engine.features(row)
+        n += 1
+    return n
+
+
+def seed_demo(platform: Platform, *, progress: Progress | None = None) -> None:
+    """Train, govern and deploy a small model; score two simulated days (idempotent)."""
+    say = progress or (lambda message: logger.info("%s", message))
+    actors = _demo_actors(platform)
+    if actors is None:
+        return
+    system = platform.registry.find_system(FRAUD_SYSTEM_NAME)
+    versions = platform.registry.list_versions(system.id)
+    demo = next((v for v in versions if v.version == DEMO_VERSION), None)
+    if demo is None:
+        say("training the demo fraud model on simulated Hong Kong payments")
+        result = train_on_simulation(
+            DEMO_SIMULATION,
+            train_days=DEMO_TRAIN_DAYS,
+            params=DEMO_PARAMS,
+            max_rounds=80,
+            early_stopping_rounds=20,
+        )
+        alice, victor, carol = actors["alice"], actors["victor"], actors["carol"]
+        demo = register_trained(platform, alice, result, version=DEMO_VERSION, source="simulator")
+        registry = platform.registry
+        registry.submit(alice, demo.id)
+        registry.record_validation(
+            victor,
+            demo.id,
+            passed=True,
+            summary=(
+                "Time-ordered hold-out on simulated HK payments: AUPRC "
+                f"{result.artifact.metrics.auprc:.2f} vs logistic baseline "
+                f"{(result.artifact.baseline_metrics or result.artifact.metrics).auprc:.2f}."
+            ),
+        )
+        registry.approve(carol, demo.id, note="Demo model; thresholds from the cost policy.")
+        demo = registry.deploy(alice, demo.id)
+    sim = HKPaymentsSimulator(DEMO_SIMULATION)
+    path = watchlist_path(platform)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(
+            "# high-risk payees (demo: simulated mule accounts)\n"
+            + "".join(f"{p}\n" for p in sorted(sim.watchlist())),
+            encoding="utf-8",
+        )
+    if demo.state is not Lifecycle.DEPLOYED:
+        return
+    with platform.uow() as uow:
+        if decision_counts(uow.connection):
+            return  # already scored
+    governed = service(platform)
+    governed.rules = RuleSet(watchlist=load_watchlist(path))
+    say("scoring two simulated days through the governed path")
+    history = pl.concat([sim.day(d) for d in range(DEMO_TRAIN_DAYS - 7, DEMO_TRAIN_DAYS)])
+    warm_up(governed, history)
+    for day in range(DEMO_TRAIN_DAYS, DEMO_SIMULATION.days):
+        rows = sim.day(day).drop("is_fraud", "typology").to_dicts()
+        for start in range(0, len(rows), 1_000):
+            governed.score(rows[start : start + 1_000])
+
+
+def deployed_label(platform: Platform) -> str | None:
+    """The version label serving fraud decisions now, or None."""
+    try:
+        return service(platform).current().version.version
+    except PlatformError:
+        return None
+
+
+def feed_simulated(platform: Platform, n: int = 200) -> list[GovernedDecision]:
+    """Score the next ``n`` transactions of the demo simulation through the governed path
+    (the dashboard's demo feed). On first use in a process, the previous seven simulated
+    days are folded into the feature state (see :func:`warm_up`)."""
+    governed = service(platform)
+    sim = HKPaymentsSimulator(DEMO_SIMULATION)
+    with platform.uow() as uow:
+        last = last_simulated_txn(uow.connection)
+    day, index = (DEMO_TRAIN_DAYS, -1) if last is None else last
+    if isinstance(governed.state, InMemoryFeatureStateStore) and len(governed.state) == 0:
+        first = max(0, day - 7)
+        parts = [sim.day(d) for d in range(first, day)]
+        parts.append(sim.day(day).head(index + 1))
+        warm_up(governed, pl.concat(parts))
+    rows: list[dict[str, Any]] = []
+    while len(rows) < n:
+        frame = sim.day(day).drop("is_fraud", "typology").slice(index + 1, n - len(rows))
+        rows.extend(frame.to_dicts())
+        if len(rows) < n:
+            day, index = day + 1, -1
+    return governed.score(rows)
+
+
+def score_rows(
+    platform: Platform, rows: Sequence[Mapping[str, object]], *, explain: bool = False
+) -> list[GovernedDecision]:
+    """Score through the platform's governed service (used by the CLI and the dashboard)."""
+    return service(platform).score(rows, explain=explain)
+
+
+SourceName = Literal["simulator", "ulb"]
+
+__all__ = [
+    "ANALYST_ROLES",
+    "DEMO_SIMULATION",
+    "CaseSummary",
+    "CaseView",
+    "FraudCaseDesk",
+    "NotFound",
+    "alert_json",
+    "cases",
+    "committer",
+    "customer_pseudonymiser",
+    "deployed_label",
+    "feed_simulated",
+    "fetch_ulb_data",
+    "label_json",
+    "load_watchlist",
+    "models_dir",
+    "read_identity",
+    "register_trained",
+    "score_rows",
+    "seed_demo",
+    "service",
+    "summary_json",
+    "train_on_simulation",
+    "train_on_ulb",
+    "view_json",
+    "warm_up",
+]

@@ -1,0 +1,227 @@
+"""Fraud scoring and cases through the REST API, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from dualtrack.bootstrap import Platform
+from dualtrack.fraud import wiring
+from dualtrack.fraud.validation import ValidationLimits
+from tests.conftest import People
+from tests.e2e.conftest import Keys
+from tests.fraud_support import deploy_tiny, fraud_system_id, txn
+
+pytestmark = pytest.mark.anyio
+
+BLOCK = 600_000.0  # over the per-transaction limit: the hard rule blocks, whatever the model
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def deployed(platform: Platform, people: People) -> str:
+    return deploy_tiny(platform, people.dev, people.validator, people.compliance).id
+
+
+@pytest.fixture
+def analyst(platform: Platform, people: People) -> dict[str, str]:
+    key = platform.identity.issue_api_key(people.admin, username="ana", label="test")
+    return {"Authorization": f"Bearer {key}"}
+
+
+async def _score(
+    client: httpx.AsyncClient, keys: Keys, rows: list[dict[str, object]], **kw: object
+) -> httpx.Response:
+    return await client.post(
+        "/api/v1/fraud/score", json={"transactions": rows, **kw}, headers=keys.dev
+    )
+
+
+async def test_refuses_without_a_deployed_version(
+    client: httpx.AsyncClient, keys: Keys, platform: Platform, people: People
+) -> None:
+    fraud_system_id(platform, people.dev)
+    r = await _score(client, keys, [txn("T1")])
+    assert r.status_code == 503
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["code"] == "fraud-no-deployed-model"
+    assert "no deployed model version" in r.json()["detail"]
+
+
+async def test_refuses_an_artifact_whose_hash_differs(
+    client: httpx.AsyncClient, keys: Keys, platform: Platform, people: People
+) -> None:
+    from dataclasses import replace
+
+    from dualtrack.fraud.domain import Thresholds
+    from dualtrack.fraud.governed import artifact_directory
+
+    model = deploy_tiny(platform, people.dev, people.validator, people.compliance)
+    directory = artifact_directory(model, wiring.models_dir(platform))
+    original = wiring.service(platform).current().artifact
+    swapped = replace(original, thresholds=Thresholds(review=0.99, block=1.0))
+    swapped.save(directory)  # internally consistent, but not what was approved
+    wiring.service(platform)._loaded = None  # as after a restart
+    r = await _score(client, keys, [txn("T1")])
+    assert r.status_code == 503
+    assert r.json()["code"] == "fraud-model-artifact"
+    with platform.uow() as uow:
+        assert all(e.action != "fraud.decision" for e in uow.audit.iter_entries())
+
+
+async def test_decisions_are_idempotent_ledgered_and_alerted(
+    client: httpx.AsyncClient,
+    keys: Keys,
+    platform: Platform,
+    deployed: str,
+    analyst: dict[str, str],
+) -> None:
+    rows = [
+        txn("T1", customer="C0000001", offset=0),
+        txn("T2", customer="C0000001", offset=60, amount=BLOCK),
+        txn("T3", customer="C0000002", offset=90, amount=BLOCK),
+        txn("T4", customer="C0000001", offset=120, amount=BLOCK),
+    ]
+    r = await _score(client, keys, rows)
+    assert r.status_code == 200, r.text
+    decisions = r.json()["decisions"]
+    assert [d["txn_id"] for d in decisions] == ["T1", "T2", "T3", "T4"]
+    assert [d["action"] for d in decisions][1:] == ["block"] * 3
+    for d in decisions[1:]:
+        assert "amount_over_limit" in d["rule_hits"]
+        assert d["reasons"], "block decisions carry reason codes"
+        assert d["model_version"] == "test-1" and d["version_id"] == deployed
+        assert d["customer_ref"].startswith("CUSTOMER_ID_")
+        assert "C000000" not in d["customer_ref"]
+
+    # idempotent: the same IDs return the same decisions and do not move velocity state
+    state = wiring.service(platform).state
+    before = state.load("customer:C0000001")
+    assert before is not None
+    count_before = before.count
+    again = await _score(client, keys, rows[:2])
+    assert again.status_code == 200
+    for old, new in zip(decisions[:2], again.json()["decisions"], strict=True):
+        assert new["replayed"] is True
+        assert {k: new[k] for k in ("score", "action", "rule_hits", "decided_at")} == {
+            k: old[k] for k in ("score", "action", "rule_hits", "decided_at")
+        }
+    after = state.load("customer:C0000001")
+    assert after is not None and after.count == count_before
+    # the same ID with different content is refused
+    reused = await _score(client, keys, [txn("T1", amount=999.0)])
+    assert reused.status_code == 409 and reused.json()["code"] == "fraud-txn-id-reused"
+
+    # every decision is in the ledger exactly once, with pseudonyms only; the chain verifies
+    entries = [e for e in platform.ledger.entries() if e.action == "fraud.decision"]
+    assert sorted(e.subject_id for e in entries) == ["T1", "T2", "T3", "T4"]
+    assert all("C0000001" not in e.payload_json for e in entries)
+    assert platform.ledger.verify().ok
+
+    # alerts grouped into one case per customer
+    cases = (await client.get("/api/v1/fraud/cases", headers=keys.auditor)).json()
+    assert sorted(c["alerts"] for c in cases) == [1, 2]
+    two = next(c for c in cases if c["alerts"] == 2)
+    assert two["customer_ref"] == decisions[1]["customer_ref"]
+    view = (await client.get(f"/api/v1/fraud/cases/{two['case_id']}", headers=keys.auditor)).json()
+    assert {a["txn_id"] for a in view["alerts"]} == {"T2", "T4"}
+    assert view["alerts"][0]["reasons"][0]["text"]
+    assert "amount" in view["alerts"][0]["features"]
+
+    # analysts work cases; developers may not
+    denied = await client.post(f"/api/v1/fraud/cases/{two['case_id']}/confirm", headers=keys.dev)
+    assert denied.status_code == 403
+    ok = await client.post(
+        f"/api/v1/fraud/cases/{two['case_id']}/confirm",
+        json={"note": "customer confirmed the transfers were not theirs"},
+        headers=analyst,
+    )
+    assert ok.status_code == 200 and ok.json()["status"] == "confirmed_fraud"
+    assert [h["action"] for h in ok.json()["history"]][-1] == "fraud.case_confirmed_fraud"
+    one = next(c for c in cases if c["alerts"] == 1)
+    fp = await client.post(
+        f"/api/v1/fraud/cases/{one['case_id']}/false-positive", headers=keys.compliance
+    )
+    assert fp.status_code == 200 and fp.json()["status"] == "false_positive"
+    again_fp = await client.post(f"/api/v1/fraud/cases/{one['case_id']}/confirm", headers=analyst)
+    assert again_fp.status_code == 409
+    labels = (await client.get("/api/v1/fraud/labels", headers=keys.auditor)).json()
+    assert {(lab["txn_id"], lab["is_fraud"]) for lab in labels} == {
+        ("T2", True),
+        ("T4", True),
+        ("T3", False),
+    }
+    missing = await client.get("/api/v1/fraud/cases/case-nope", headers=keys.auditor)
+    assert missing.status_code == 404
+
+
+BAD = [
+    ("missing field", [{k: v for k, v in txn("B1").items() if k != "amount"}]),
+    ("extra field", [txn("B1", note="hello")]),
+    ("negative amount", [txn("B1", amount=-5.0)]),
+    ("unknown currency", [txn("B1", currency="XYZ")]),
+    ("future timestamp", [txn("B1", offset=10 * 365 * 86_400)]),
+    ("ancient timestamp", [txn("B1", ts=100)]),
+    ("unknown channel", [txn("B1", channel="cash")]),
+    ("wrong type", [txn("B1", amount="lots")]),
+    ("duplicate IDs", [txn("B1"), txn("B1", offset=5)]),
+    ("out of order in batch", [txn("B1", offset=100), txn("B2", offset=0)]),
+    ("empty txn_id", [txn("")]),
+    ("long txn_id", [txn("X" * 65)]),
+    ("not an object", ["T1"]),
+    ("empty batch", []),
+]
+
+
+async def test_bad_input_is_a_4xx_problem_and_scores_nothing(
+    client: httpx.AsyncClient, keys: Keys, platform: Platform, deployed: str
+) -> None:
+    ok = txn("OK1", customer="C0000009", offset=0)
+    for case, rows in BAD:
+        body = {"transactions": [ok, *rows]} if rows else {"transactions": []}
+        r = await client.post("/api/v1/fraud/score", json=body, headers=keys.dev)
+        assert r.status_code == 422, (case, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json"), case
+    for literal in ("NaN", "Infinity", "-Infinity"):
+        raw = json.dumps({"transactions": [ok, txn("N1", amount=1.5)]}).replace("1.5", literal)
+        r = await client.post(
+            "/api/v1/fraud/score",
+            content=raw,
+            headers={**keys.dev, "content-type": "application/json"},
+        )
+        assert r.status_code == 422, (literal, r.text)
+        assert "NaN or infinite" in r.text
+    # a batch is refused as a whole: the valid row was neither stored nor counted
+    assert wiring.service(platform).state.load("customer:C0000009") is None
+    with platform.uow() as uow:
+        assert all(e.action != "fraud.decision" for e in uow.audit.iter_entries())
+    assert (
+        await client.post("/api/v1/fraud/score", json={"transactions": [ok]}, headers=keys.dev)
+    ).status_code == 200
+
+
+async def test_history_and_batch_limits(
+    client: httpx.AsyncClient, keys: Keys, platform: Platform, deployed: str, people: People
+) -> None:
+    first = await _score(client, keys, [txn("H1", offset=1_000)])
+    assert first.status_code == 200
+    older = await _score(client, keys, [txn("H2", offset=10)])
+    assert older.status_code == 422 and "older than scored history" in older.text
+    wiring.service(platform).limits = ValidationLimits(max_batch=2)
+    big = await _score(client, keys, [txn(f"L{i}", offset=2_000 + i) for i in range(3)])
+    assert big.status_code == 413
+    extra = await client.post(
+        "/api/v1/fraud/score", json={"transactions": [txn("E1")], "mode": "x"}, headers=keys.dev
+    )
+    assert extra.status_code == 422
+    # retiring the deployed version stops serving at once
+    platform.registry.retire(people.compliance, deployed, reason="test retirement")
+    wiring.service(platform).expire()
+    gone = await _score(client, keys, [txn("R1", offset=3_000)])
+    assert gone.status_code == 503 and gone.json()["code"] == "fraud-no-deployed-model"

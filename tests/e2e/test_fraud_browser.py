@@ -1,0 +1,144 @@
+"""A real Chromium signs in as the fraud analyst, sees the alert queue, opens a case, reads
+why it was flagged, and confirms it; the demo feed scores more simulated payments."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from dualtrack.api.app import create_app
+from dualtrack.bootstrap import bootstrap
+from dualtrack.config import Settings
+from dualtrack.fraud import wiring
+from dualtrack.identity.domain import Actor, Role
+from tests.fraud_support import deploy_tiny, txn
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PASSWORD = "analyst-password-1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    tmp = tmp_path_factory.mktemp("fraud-browser")
+    settings = Settings(database_url=f"sqlite:///{tmp / 'demo.db'}", var_dir=tmp)
+    platform = bootstrap(settings, run_migrations=True)
+    boot = Actor.system("tests")
+    admin = Actor.of(
+        platform.identity.create_user(
+            boot, username="admin", display_name="Admin", role=Role.ADMIN, password=PASSWORD
+        )
+    )
+    people = {
+        name: Actor.of(
+            platform.identity.create_user(
+                admin, username=name, display_name=name.title(), role=role, password=PASSWORD
+            )
+        )
+        for name, role in (
+            ("alice", Role.MODEL_DEVELOPER),
+            ("victor", Role.VALIDATOR),
+            ("carol", Role.COMPLIANCE_OFFICER),
+            ("ana", Role.ANALYST),
+        )
+    }
+    deploy_tiny(platform, people["alice"], people["victor"], people["carol"])
+    wiring.service(platform).score(
+        [
+            txn("W1", customer="C0000001", offset=0, amount=650_000.0),
+            txn("W2", customer="C0000001", offset=60),
+            txn("W3", customer="C0000002", offset=90, amount=700_000.0),
+        ]
+    )
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(platform=platform),
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        access_log=False,
+    )
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(10)
+    platform.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian chromium is required: `make test` installs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--metrics-recording-only",
+                "--no-first-run",
+            ],
+        )
+        yield b
+        b.close()
+
+
+def test_analyst_reads_why_and_confirms(server: str, browser: object, tmp_path: Path) -> None:
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(server + "/login")
+    page.fill("input[name=username]", "ana")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("nav >> text=Fraud alerts")
+    page.click("nav >> text=Fraud alerts")
+    page.wait_for_selector("#fraud-queue")
+    queue = page.inner_text("#fraud-queue")
+    assert "test-1" in queue, "the deployed version is shown"
+    assert queue.count("case-") >= 2 and "W3" in queue
+    assert "over the per-transaction limit" not in queue  # rule names are shown short here
+    page.screenshot(path=str(tmp_path / "fraud-queue.png"), full_page=True)
+    page.click("#fraud-queue table >> nth=0 >> a >> nth=0")
+    page.wait_for_selector("text=Why it was flagged")
+    main = page.inner_text("main")
+    assert "Rule: the amount is over the per-transaction limit" in main
+    assert "CUSTOMER_ID_" in main and "C0000001" not in main and "C0000002" not in main
+    assert "case opened" in main
+    page.click("summary:has-text('Features used')")
+    assert "cust_count_24h" in page.inner_text("main")
+    page.click("button:has-text('Take into review')")
+    page.wait_for_selector("text=in review")
+    page.click("button:has-text('Confirm fraud')")
+    page.wait_for_selector("text=confirmed fraud")
+    assert "resolved by ana" in page.inner_text("main")
+    page.screenshot(path=str(tmp_path / "fraud-case.png"), full_page=True)
+    # the demo feed: more simulated payments flow through the governed path
+    page.click("text=Fraud alerts")
+    page.wait_for_selector("#fraud-queue")
+    page.click("button:has-text('Score 200 more simulated payments')")
+    page.wait_for_selector("text=Scored 200 simulated payments")
+    page.close()

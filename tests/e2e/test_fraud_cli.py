@@ -1,0 +1,124 @@
+"""`dualtrack fraud` and `dualtrack data` through Typer's runner on a real SQLite database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from dualtrack.cli import common
+from dualtrack.cli.main import app
+from tests.fraud_support import txn
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("DUALTRACK_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("DUALTRACK_VAR_DIR", str(tmp_path / "var"))
+    common.reset_platform()
+    p = common.platform()
+    from dualtrack.demo import DEMO_USERS
+    from dualtrack.identity.domain import Actor
+
+    boot = Actor.system("tests")
+    admin = None
+    for username, name, role in DEMO_USERS:
+        user = p.identity.create_user(
+            admin or boot,
+            username=username,
+            display_name=name,
+            role=role,
+            password="password-123456",
+        )
+        admin = admin or Actor.of(user)
+    yield tmp_path
+    common.reset_platform()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_train_registers_a_draft_then_score_uses_only_the_deployed_version(
+    cli_db: Path,
+) -> None:
+    from dualtrack.demo import SYSTEMS
+    from dualtrack.identity.domain import Actor
+
+    p = common.platform()
+    alice = Actor.of(p.identity.get_user("alice"))
+    p.registry.register_system(alice, SYSTEMS[0])
+    code, out, err = run(
+        "fraud", "train", "--customers", "400", "--days", "8", "--max-rounds", "15", "--fraud-scale", "25",
+        "--alert-budget", "0.02", "--as", "alice", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    trained = json.loads(out)
+    assert trained["state"] == "draft"
+    assert trained["thresholds"]["policy"] == "budget"
+    assert "lightgbm_auprc" in trained["metrics"] and "logistic_auprc" in trained["metrics"]
+    artifact = cli_db / "var" / "models" / "fraud" / trained["artifact_sha256"] / "model.txt"
+    assert artifact.exists()
+    version = p.registry.get_version(trained["version_id"])
+    assert version.artifact_sha256 == trained["artifact_sha256"]
+
+    transactions = cli_db / "in.csv"
+    pl.DataFrame(
+        [txn(f"F{i}", offset=i * 30, amount=700_000.0 if i == 3 else 80.0) for i in range(6)]
+    ).write_csv(transactions)
+    scored = cli_db / "out.parquet"
+    # the draft is not deployed: scoring refuses
+    code, _, err = run("fraud", "score", str(transactions), "--out", str(scored))
+    assert code == 2 and "no deployed model version" in err
+    assert not scored.exists()
+
+    victor = Actor.of(p.identity.get_user("victor"))
+    carol = Actor.of(p.identity.get_user("carol"))
+    p.registry.submit(alice, version.id)
+    p.registry.record_validation(victor, version.id, passed=True, summary="cli test")
+    p.registry.approve(carol, version.id)
+    p.registry.deploy(alice, version.id)
+    code, _, err = run("fraud", "score", str(transactions), "--out", str(scored))
+    assert code == 0, err
+    frame = pl.read_parquet(scored)
+    assert frame.height == 6 and set(frame["model_version"]) == {trained["version"]}
+    assert frame.filter(pl.col("txn_id") == "F3")["action"].item() == "block"
+    assert not (cli_db / "out.parquet.partial").exists()
+
+    code, out, _ = run("fraud", "cases", "--json")
+    (case,) = json.loads(out)
+    code, out, _ = run("fraud", "case", case["case_id"], "--json")
+    assert "F3" in {a["txn_id"] for a in json.loads(out)["alerts"]}
+    code, _, err = run("fraud", "confirm", case["case_id"], "--as", "alice")
+    assert code == 2 and "may not work fraud cases" in err
+    code, _, err = run("fraud", "confirm", case["case_id"], "--as", "ana")
+    assert code == 0 and "confirmed_fraud" in err
+    labels = cli_db / "labels.csv"
+    code, _, _ = run("fraud", "labels", "--out", str(labels))
+    assert code == 0
+    exported = pl.read_csv(labels)
+    assert "F3" in exported["txn_id"].to_list() and exported["is_fraud"].all()
+    assert exported.height == case["alerts"]
+    entries = [e for e in p.ledger.entries() if e.action == "fraud.decision"]
+    assert len(entries) == 6
+
+
+def test_simulate_and_data_commands(cli_db: Path) -> None:
+    out = cli_db / "sim.csv"
+    code, _, err = run("fraud", "simulate", "--days", "1", "--customers", "200", "--out", str(out))
+    assert code == 0, err
+    frame = pl.read_csv(out)
+    assert frame.height > 100 and "is_fraud" not in frame.columns
+    code, out_text, _ = run("data", "list")
+    assert code == 0
+    for name in ("ulb-creditcard", "un-sanctions", "minilm"):
+        assert name in out_text
+    code, _, err = run("data", "fetch", "no-such-dataset")
+    assert code == 2 and "unknown dataset" in err
