@@ -264,3 +264,18 @@ def test_control_gaps_and_evidence(platform: Platform, people: People) -> None:
         platform.controls.attach_evidence(
             people.compliance, system.id, "NOPE-1", kind=EvidenceKind.NOTE, reference="n"
         )
+
+
+def test_gaps_follow_the_latest_validation_run(platform: Platform, people: People) -> None:
+    """An older failed run does not mark controls unmet once a later run passed."""
+    from dualtrack.controls.domain import GapStatus
+
+    system_id, vid = submitted(platform, people)
+    platform.registry.record_validation(people.validator, vid, passed=False, summary="AUC low")
+    gaps = {g.control.id: g for g in platform.controls.gaps(system_id)}
+    assert gaps["HKMA-HLP-05"].status is GapStatus.UNMET
+    platform.registry.record_validation(
+        people.validator, vid, passed=True, summary="fixed", controls=("HKMA-HLP-05",)
+    )
+    gaps = {g.control.id: g for g in platform.controls.gaps(system_id)}
+    assert gaps["HKMA-HLP-05"].status is GapStatus.MET

@@ -203,8 +203,9 @@ class ControlGap:
 class PlatformFacts:
     """What the platform's own records show for a system (feeds automatic evidence)."""
 
-    passing_validation_ids: tuple[str, ...] = ()
-    failed_validation_ids: tuple[str, ...] = ()
+    latest_validation_id: str | None = None
+    latest_validation_passed: bool = False
+    # Controls the latest validation run evidences (empty: the run did not say).
     validated_controls: frozenset[str] = frozenset()
     approved_version_ids: tuple[str, ...] = ()
     ledger_entries: int = 0
@@ -235,18 +236,17 @@ def compute_gaps(
 
 def _platform_gap(control: Control, facts: PlatformFacts) -> ControlGap:
     kind = control.evidence_kind
-    if kind == "validation-run":
-        if facts.passing_validation_ids and (
-            not facts.validated_controls or control.id in facts.validated_controls
-        ):
+    if kind == "validation-run" and facts.latest_validation_id is not None:
+        covered = not facts.validated_controls or control.id in facts.validated_controls
+        if facts.latest_validation_passed and covered:
             return ControlGap(
-                control, GapStatus.MET, facts.passing_validation_ids[-1:], "passing validation run"
+                control, GapStatus.MET, (facts.latest_validation_id,), "passing validation run"
             )
-        if facts.failed_validation_ids:
+        if not facts.latest_validation_passed:
             return ControlGap(
                 control,
                 GapStatus.UNMET,
-                facts.failed_validation_ids[-1:],
+                (facts.latest_validation_id,),
                 "latest validation run failed",
             )
     if kind == "approval-record" and facts.approved_version_ids:

@@ -47,26 +47,20 @@ class ControlsService:
                 raise NotFound("no such AI system", system_id=system_id)
             required = self.catalogue.required_for(system.attributes, system.tier)
             evidence = uow.evidence.list_for_system(system_id)
-            passing: list[str] = []
-            failed: list[str] = []
-            controls: set[str] = set()
+            runs = []
             approved: list[str] = []
             for version in uow.versions.list_for_system(system_id):
-                for run in uow.validations.list_for_version(version.id):
-                    if run.effective_pass:
-                        passing.append(run.id)
-                        controls.update(run.controls)
-                    else:
-                        failed.append(run.id)
+                runs.extend(uow.validations.list_for_version(version.id))
                 if version.state in {Lifecycle.APPROVED, Lifecycle.DEPLOYED} or (
                     version.approved_by is not None
                 ):
                     approved.append(version.id)
             ledger_count = len(uow.audit.page(before_seq=None, limit=10_000, subject_id=system_id))
+        latest = max(runs, key=lambda r: r.created_at) if runs else None
         facts = PlatformFacts(
-            passing_validation_ids=tuple(passing),
-            failed_validation_ids=tuple(failed),
-            validated_controls=frozenset(controls),
+            latest_validation_id=latest.id if latest else None,
+            latest_validation_passed=bool(latest and latest.effective_pass),
+            validated_controls=frozenset(latest.controls) if latest else frozenset(),
             approved_version_ids=tuple(approved),
             ledger_entries=ledger_count,
         )
