@@ -69,11 +69,14 @@ def bootstrap(
     def uow() -> SqlUnitOfWork:
         return SqlUnitOfWork(engine, clock)
 
+    def reader() -> SqlUnitOfWork:
+        return SqlUnitOfWork(engine, clock, readonly=True)
+
     return Platform(
         settings=settings,
         engine=engine,
-        identity=IdentityService(uow),
+        identity=IdentityService(uow, reader),
         registry=RegistryService(uow),
         controls=ControlsService(uow),
-        ledger=LedgerService(uow),
+        ledger=LedgerService(uow, reader),
     )

@@ -38,7 +38,10 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Read-only units of work (authentication, ledger verification) take no write
+            # lock, so in WAL mode they never queue behind a writer.
+            readonly = conn.get_execution_options().get("dualtrack_readonly", False)
+            conn.exec_driver_sql("BEGIN DEFERRED" if readonly else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)

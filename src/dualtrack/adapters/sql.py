@@ -519,9 +519,10 @@ class SqlLedgerRepository:
 class SqlUnitOfWork:
     """One database transaction. Leaving the block without ``commit()`` rolls back."""
 
-    def __init__(self, engine: Engine, clock: Clock = utc_now) -> None:
+    def __init__(self, engine: Engine, clock: Clock = utc_now, *, readonly: bool = False) -> None:
         self._engine = engine
         self._clock = clock
+        self._readonly = readonly
         self._conn: Connection | None = None
 
     def now(self) -> datetime:
@@ -534,6 +535,8 @@ class SqlUnitOfWork:
 
     def __enter__(self) -> SqlUnitOfWork:
         conn = self._engine.connect()
+        if self._readonly:
+            conn = conn.execution_options(dualtrack_readonly=True)
         conn.begin()
         self._conn = conn
         self.users = SqlUserRepository(conn)
@@ -545,6 +548,8 @@ class SqlUnitOfWork:
         return self
 
     def commit(self) -> None:
+        if self._readonly:
+            raise RuntimeError("a read-only unit of work cannot commit")
         self.connection.commit()
 
     def __exit__(self, *exc: object) -> None:

@@ -33,8 +33,12 @@ def _key_digest(secret: str) -> str:
 
 
 class IdentityService:
-    def __init__(self, uow: Callable[[], UnitOfWork]) -> None:
+    def __init__(
+        self, uow: Callable[[], UnitOfWork], reader: Callable[[], UnitOfWork] | None = None
+    ) -> None:
         self._uow = uow
+        # Authentication runs on every request: it reads without taking a write lock.
+        self._read = reader or uow
 
     def create_user(
         self,
@@ -70,7 +74,7 @@ class IdentityService:
         return user
 
     def authenticate(self, username: str, password: str) -> User | None:
-        with self._uow() as uow:
+        with self._read() as uow:
             found = uow.users.get_by_username(username)
             stored = uow.users.password_hash(found.id) if found else None
         try:
@@ -107,7 +111,7 @@ class IdentityService:
         if len(parts) != 3 or parts[0] != KEY_PREFIX:
             return None
         _, key_id, secret = parts
-        with self._uow() as uow:
+        with self._read() as uow:
             found = uow.users.get_api_key(key_id)
             if found is None:
                 return None

@@ -12,8 +12,11 @@ if TYPE_CHECKING:
 
 
 class LedgerService:
-    def __init__(self, uow: Callable[[], UnitOfWork]) -> None:
-        self._uow = uow
+    def __init__(
+        self, uow: Callable[[], UnitOfWork], reader: Callable[[], UnitOfWork] | None = None
+    ) -> None:
+        # The ledger service only reads; a long verification must not hold a write lock.
+        self._uow = reader or uow
 
     def verify(self) -> VerifyResult:
         """Walk the whole chain in one consistent read."""
