@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import httpx
@@ -45,3 +45,33 @@ async def client(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Debian's chromium driven by Playwright (never Playwright's own browser download).
+
+    Module-scoped: Playwright's sync API keeps an event loop of its own, which must not be
+    alive while the async API tests run theirs."""
+    from pathlib import Path
+
+    from tests.e2e.live import CHROMIUM
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian chromium is required: `make test` installs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--metrics-recording-only",
+                "--no-first-run",
+            ],
+        )
+        yield b
+        b.close()

@@ -3,33 +3,22 @@ why it was flagged, and confirms it; the demo feed scores more simulated payment
 
 from __future__ import annotations
 
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from dualtrack.api.app import create_app
 from dualtrack.bootstrap import bootstrap
 from dualtrack.config import Settings
 from dualtrack.fraud import wiring
 from dualtrack.identity.domain import Actor, Role
+from tests.e2e.live import serve
 from tests.fraud_support import deploy_tiny, txn
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "analyst-password-1"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -64,48 +53,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             txn("W3", customer="C0000002", offset=90, amount=700_000.0),
         ]
     )
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(platform=platform),
-        host="127.0.0.1",
-        port=port,
-        log_config=None,
-        access_log=False,
-    )
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with serve(create_app(platform=platform)) as url:
+        yield url
     platform.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is required: `make test` installs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--metrics-recording-only",
-                "--no-first-run",
-            ],
-        )
-        yield b
-        b.close()
 
 
 def test_analyst_reads_why_and_confirms(server: str, browser: object, tmp_path: Path) -> None:

@@ -4,31 +4,20 @@ the findings highlighted, with pasted markup kept as text."""
 from __future__ import annotations
 
 import base64
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from dualtrack.api.app import create_app
 from dualtrack.bootstrap import bootstrap
 from dualtrack.config import Settings
 from dualtrack.demo import DEMO_PASSWORD, seed
+from tests.e2e.live import serve
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SAMPLE = Path(__file__).resolve().parents[2] / "data/privacy/samples/kyc_note_bilingual.txt"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -44,41 +33,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr("dualtrack.bootstrap.FEATURES", ("privacy",))
         seed(platform)
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(platform=platform),
-        host="127.0.0.1",
-        port=port,
-        log_config=None,
-        access_log=False,
-    )
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with serve(create_app(platform=platform)) as url:
+        yield url
     platform.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is required: `make test` installs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-background-networking", "--no-first-run"],
-        )
-        yield b
-        b.close()
 
 
 def sign_in(browser: object, server: str, username: str) -> object:

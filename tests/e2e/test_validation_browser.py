@@ -3,15 +3,10 @@ failed validation run from the dashboard."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from dualtrack.api.app import create_app
 from dualtrack.bootstrap import bootstrap
@@ -20,18 +15,12 @@ from dualtrack.identity.domain import Actor, Role
 from dualtrack.monitoring.wiring import FileDecisionSource
 from dualtrack.monitoring.wiring import service as monitoring
 from dualtrack.validation.wiring import validate_version
+from tests.e2e.live import serve
 from tests.validation_journey import demo_files, fraud_like_system, register, weak_model
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "browser-password-1"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -88,41 +77,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
         reference_path=files["train"],
     )
     assert not failed.passed
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(platform=platform),
-        host="127.0.0.1",
-        port=port,
-        log_config=None,
-        access_log=False,
-    )
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", {"system": system_id, "weak": weak, "failed": failed.id}
-    srv.should_exit = True
-    thread.join(10)
+    with serve(create_app(platform=platform)) as url:
+        yield url, {"system": system_id, "weak": weak, "failed": failed.id}
     platform.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is required: `make test` installs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-background-networking", "--no-first-run"],
-        )
-        yield b
-        b.close()
 
 
 def _login(page: object, base: str, username: str) -> None:
