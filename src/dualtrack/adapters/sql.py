@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy import Connection, Engine, Executable, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from dualtrack.controls.domain import Evidence, EvidenceKind
@@ -29,6 +29,16 @@ def utc_now() -> datetime:
 
 def _dump(value: Mapping[str, Any]) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _execute_unique(conn: Connection, statement: Executable, conflict: Conflict) -> Any:
+    """Run a write in a savepoint; a uniqueness violation becomes ``conflict`` and leaves the
+    surrounding transaction usable."""
+    try:
+        with conn.begin_nested():
+            return conn.execute(statement)
+    except IntegrityError as exc:
+        raise conflict from exc
 
 
 class SqlUserRepository:
@@ -107,47 +117,39 @@ class SqlSystemRepository:
         )
 
     def add(self, system: AISystem, *, actor: str, change: str) -> None:
-        try:
-            with self._c.begin_nested():
-                self._c.execute(
-                    insert(t.ai_systems).values(
-                        id=system.id,
-                        name=system.attributes.name,
-                        tier=system.tier.value,
-                        revision=system.revision,
-                        updated_at=system.updated_at,
-                        data=_dump(system.to_json()),
-                    )
-                )
-        except IntegrityError as exc:
-            raise Conflict(
-                "an AI system with that name exists", name=system.attributes.name
-            ) from exc
+        _execute_unique(
+            self._c,
+            insert(t.ai_systems).values(
+                id=system.id,
+                name=system.attributes.name,
+                tier=system.tier.value,
+                revision=system.revision,
+                updated_at=system.updated_at,
+                data=_dump(system.to_json()),
+            ),
+            Conflict("an AI system with that name exists", name=system.attributes.name),
+        )
         self._revision(system, actor, change)
 
     def update(self, system: AISystem, *, actor: str, change: str) -> None:
-        try:
-            with self._c.begin_nested():
-                result = self._c.execute(
-                    update(t.ai_systems)
-                    .where(
-                        and_(
-                            t.ai_systems.c.id == system.id,
-                            t.ai_systems.c.revision == system.revision - 1,
-                        )
-                    )
-                    .values(
-                        name=system.attributes.name,
-                        tier=system.tier.value,
-                        revision=system.revision,
-                        updated_at=system.updated_at,
-                        data=_dump(system.to_json()),
-                    )
+        result = _execute_unique(
+            self._c,
+            update(t.ai_systems)
+            .where(
+                and_(
+                    t.ai_systems.c.id == system.id,
+                    t.ai_systems.c.revision == system.revision - 1,
                 )
-        except IntegrityError as exc:
-            raise Conflict(
-                "an AI system with that name exists", name=system.attributes.name
-            ) from exc
+            )
+            .values(
+                name=system.attributes.name,
+                tier=system.tier.value,
+                revision=system.revision,
+                updated_at=system.updated_at,
+                data=_dump(system.to_json()),
+            ),
+            Conflict("an AI system with that name exists", name=system.attributes.name),
+        )
         if result.rowcount != 1:
             raise Conflict("the AI system changed meanwhile; reload and retry", system_id=system.id)
         self._revision(system, actor, change)
@@ -216,22 +218,18 @@ class SqlVersionRepository:
         )
 
     def add(self, version: ModelVersion, *, actor: str, change: str) -> None:
-        try:
-            with self._c.begin_nested():
-                self._c.execute(
-                    insert(t.model_versions).values(
-                        id=version.id,
-                        system_id=version.system_id,
-                        version=version.version,
-                        state=version.state.value,
-                        updated_at=version.updated_at,
-                        data=_dump(version.to_json()),
-                    )
-                )
-        except IntegrityError as exc:
-            raise Conflict(
-                "that version label exists for this system", version=version.version
-            ) from exc
+        _execute_unique(
+            self._c,
+            insert(t.model_versions).values(
+                id=version.id,
+                system_id=version.system_id,
+                version=version.version,
+                state=version.state.value,
+                updated_at=version.updated_at,
+                data=_dump(version.to_json()),
+            ),
+            Conflict("that version label exists for this system", version=version.version),
+        )
         self._revision(version, actor, change)
 
     def update(self, version: ModelVersion, *, actor: str, change: str) -> None:
