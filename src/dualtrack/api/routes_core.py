@@ -62,6 +62,7 @@ def list_systems(
 
 @router.get("/systems/{system_id}", response_model=SystemPublic, tags=["inventory"])
 def get_system(system_id: str, platform: PlatformDep, actor: ActorDep) -> dict[str, Any]:
+    """One AI system with its computed tier, oversight mode and the rules behind them."""
     return platform.registry.get_system(system_id).to_json()
 
 
@@ -132,11 +133,13 @@ def register_version(
 
 @router.get("/systems/{system_id}/versions", response_model=list[VersionPublic], tags=["lifecycle"])
 def list_versions(system_id: str, platform: PlatformDep, actor: ActorDep) -> list[dict[str, Any]]:
+    """The system's model versions in every lifecycle state."""
     return [v.to_json() for v in platform.registry.list_versions(system_id)]
 
 
 @router.get("/model-versions/{version_id}", response_model=VersionPublic, tags=["lifecycle"])
 def get_version(version_id: str, platform: PlatformDep, actor: ActorDep) -> dict[str, Any]:
+    """One model version: hashes, metrics, state and who moved it through the lifecycle."""
     return platform.registry.get_version(version_id).to_json()
 
 
@@ -144,6 +147,7 @@ def get_version(version_id: str, platform: PlatformDep, actor: ActorDep) -> dict
 def version_history(
     version_id: str, platform: PlatformDep, actor: ActorDep
 ) -> list[dict[str, Any]]:
+    """Every state change of the version, with actor and time."""
     return platform.registry.version_history(version_id)
 
 
@@ -173,6 +177,7 @@ def record_validation(
 def list_validations(
     version_id: str, platform: PlatformDep, actor: ActorDep
 ) -> list[dict[str, Any]]:
+    """Validation records of the version (runs and validator verdicts), oldest first."""
     return [r.to_json() for r in platform.registry.validations(version_id)]
 
 
@@ -201,6 +206,7 @@ def approve(
 def send_back(
     version_id: str, body: Reason, platform: PlatformDep, actor: ActorDep
 ) -> dict[str, Any]:
+    """A validator, compliance officer or senior manager returns a version for rework."""
     return platform.registry.send_back(actor, version_id, reason=body.reason).to_json()
 
 
@@ -216,6 +222,7 @@ def deploy(version_id: str, platform: PlatformDep, actor: ActorDep) -> dict[str,
     "/model-versions/{version_id}/retire", response_model=VersionPublic, tags=["lifecycle"]
 )
 def retire(version_id: str, body: Reason, platform: PlatformDep, actor: ActorDep) -> dict[str, Any]:
+    """Retire a version with a reason (compliance officer, senior manager or admin)."""
     return platform.registry.retire(actor, version_id, reason=body.reason).to_json()
 
 
@@ -274,12 +281,14 @@ def ledger_export(platform: PlatformDep, actor: ActorDep) -> StreamingResponse:
 
 @router.get("/users/me", response_model=UserPublic, tags=["users"])
 def me(platform: PlatformDep, actor: ActorDep) -> dict[str, Any]:
+    """The user and role the API key acts as."""
     user = platform.identity.get_user(actor.username)
     return {**vars_user(user), "role": actor.role}
 
 
 @router.get("/users", response_model=list[UserPublic], tags=["users"])
 def list_users(platform: PlatformDep, actor: ActorDep) -> list[dict[str, Any]]:
+    """All users with their single role."""
     return [vars_user(u) for u in platform.identity.list_users()]
 
 
