@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from dualtrack.adapters.audit import LedgerAuditSink
 from dualtrack.adapters.privacy_sql import SqlPrivacyUnitOfWork
 from dualtrack.bootstrap import Platform
 from dualtrack.demo import seed
@@ -11,7 +12,7 @@ from dualtrack.errors import RoleNotAllowed
 from dualtrack.identity.domain import Actor
 from dualtrack.privacy import default_policies
 from dualtrack.privacy.governance import StoredPolicy, strict_policy
-from dualtrack.privacy.wiring import LedgerAuditSink, service
+from dualtrack.privacy.wiring import service
 from tests.conftest import People
 
 
@@ -92,7 +93,7 @@ def test_seed_demo_attaches_shipped_policies_once(platform: Platform) -> None:
 
 
 def test_ledger_sink_fits_long_tokens(platform: Platform) -> None:
-    sink = LedgerAuditSink(platform)
+    sink = LedgerAuditSink(platform.uow)
     token = "enc:ADDRESS:" + "A" * 300
     sink.record(
         actor=Actor.system("t").username,

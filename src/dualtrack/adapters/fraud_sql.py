@@ -16,7 +16,7 @@ from __future__ import annotations
 import builtins
 import json
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
 from typing import Any
 
@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from dualtrack.adapters import tables as core
+from dualtrack.adapters.audit import UowAuditSink
 from dualtrack.adapters.codec import decode, to_jsonable
 from dualtrack.adapters.fraud_tables import fraud_alerts, fraud_cases, fraud_decisions
 from dualtrack.adapters.group_commit import GroupCommitter
@@ -269,33 +270,9 @@ def last_simulated_txn(conn: Connection) -> tuple[int, int] | None:
     return None
 
 
-class _UowAuditSink:
-    """``AuditSink`` appending to the ledger inside the caller's transaction."""
-
-    def __init__(self, uow: SqlUnitOfWork) -> None:
-        self._uow = uow
-
-    def record(
-        self,
-        *,
-        actor: str,
-        action: str,
-        subject_type: str,
-        subject_id: str,
-        payload: Mapping[str, Any],
-    ) -> None:
-        self._uow.audit.record(
-            actor=actor,
-            action=action,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            payload=payload,
-        )
-
-
-def ledger_sink(uow: SqlUnitOfWork) -> _UowAuditSink:
+def ledger_sink(uow: SqlUnitOfWork) -> UowAuditSink:
     """An ``AuditSink`` bound to ``uow``'s transaction."""
-    return _UowAuditSink(uow)
+    return UowAuditSink(uow)
 
 
 def _library_decision(d: GovernedDecision) -> Decision:

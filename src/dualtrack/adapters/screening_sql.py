@@ -33,8 +33,6 @@ from dualtrack.adapters.sql import Clock, SqlUnitOfWork, utc_now
 from dualtrack.ledger.domain import format_time
 from dualtrack.screening.domain import Clearance
 
-_MAX_SUBJECT = 100
-
 
 def dump(value: Any) -> str:
     """Canonical JSON text of a record (via the generic codec)."""
@@ -103,13 +101,11 @@ class AmbientLedgerSink:
     ) -> None:
         if self._muted.get():
             return
-        if len(subject_id) > _MAX_SUBJECT:
-            subject_id = subject_id[: _MAX_SUBJECT - 9] + "~trimmed"
         with self._unit() as uow:
             uow.audit.record(
-                actor=actor[:_MAX_SUBJECT],
-                action=action[:80],
-                subject_type=subject_type[:40],
+                actor=actor,
+                action=action,
+                subject_type=subject_type,
                 subject_id=subject_id,
                 payload=to_jsonable(dict(payload)),
             )

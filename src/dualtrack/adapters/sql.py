@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -390,6 +391,14 @@ class SqlValidationRepository:
         return [self._record(r.data) for r in rows]
 
 
+def _fit(value: str, limit: int) -> str:
+    """Identifiers longer than their ledger column become a stable digest (callers keep the
+    full value in the payload when they need it)."""
+    if len(value) <= limit:
+        return value
+    return "sha256:" + hashlib.sha256(value.encode()).hexdigest()[: limit - 7]
+
+
 def _entry(row: Any) -> LedgerEntry:
     return LedgerEntry(
         row.seq,
@@ -439,7 +448,9 @@ class SqlLedgerRepository:
         seq, prev = self._lock_head()
         at = format_time(self._clock())
         entries = []
-        for actor, action, subject_type, subject_id, payload in items:
+        for raw_actor, action, raw_type, raw_subject, payload in items:
+            actor, subject_type = _fit(raw_actor, 100), _fit(raw_type, 40)
+            subject_id = _fit(raw_subject, 100)
             seq += 1
             entry = seal(
                 seq=seq,

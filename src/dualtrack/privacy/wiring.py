@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import logging
-from collections.abc import Mapping
-from typing import Any
 
+from dualtrack.adapters.audit import LedgerAuditSink
 from dualtrack.adapters.privacy_sql import SqlPrivacyUnitOfWork
 from dualtrack.bootstrap import Platform
 from dualtrack.config import Settings
@@ -35,36 +33,6 @@ DEMO_POLICIES = {
     "Card and FPS fraud detection": "fraud-scoring",
     "Client research assistant": "research-assistant",
 }
-
-_MAX_SUBJECT = 100
-
-
-class LedgerAuditSink:
-    """``AuditSink`` writing each record to the hash-chained ledger in its own transaction."""
-
-    def __init__(self, platform: Platform) -> None:
-        self._platform = platform
-
-    def record(
-        self,
-        *,
-        actor: str,
-        action: str,
-        subject_type: str,
-        subject_id: str,
-        payload: Mapping[str, Any],
-    ) -> None:
-        if len(subject_id) > _MAX_SUBJECT:  # long tokens: the payload keeps the full value
-            subject_id = "sha256:" + hashlib.sha256(subject_id.encode()).hexdigest()
-        with self._platform.uow() as uow:
-            uow.audit.record(
-                actor=actor[:_MAX_SUBJECT],
-                action=action,
-                subject_type=subject_type[:40],
-                subject_id=subject_id,
-                payload=payload,
-            )
-            uow.commit()
 
 
 def pseudonym_key(settings: Settings) -> tuple[bytes | None, str]:
@@ -110,7 +78,7 @@ def _build(platform: Platform) -> PrivacyGateway:
     return PrivacyGateway(
         PrivacyGuard("default"),
         uow=lambda: SqlPrivacyUnitOfWork(platform.engine),
-        audit=LedgerAuditSink(platform),
+        audit=LedgerAuditSink(platform.uow),
         find_system=lambda system: platform.registry.find_system(system).id,
         pseudonym_key=pkey,
         encryption_key=ekey,

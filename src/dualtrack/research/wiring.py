@@ -36,6 +36,7 @@ from numpy.typing import NDArray
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from dualtrack.adapters.audit import LedgerAuditSink
 from dualtrack.adapters.research_sql import (
     SqlChunkStore,
     SqlDatasetRepository,
@@ -200,7 +201,7 @@ class PseudonymisingLedgerSink:
     """``AuditSink`` to the ledger; client IDs become pseudonyms before they are written."""
 
     def __init__(self, platform: Platform, client_token: Callable[[str], str]) -> None:
-        self._platform = platform
+        self._ledger = LedgerAuditSink(platform.uow)
         self._client_token = client_token
 
     def record(
@@ -217,17 +218,13 @@ class PseudonymisingLedgerSink:
             clean["client_id"] = self._client_token(str(clean["client_id"]))
         if subject_type == "client":
             subject_id = self._client_token(subject_id)
-        if len(subject_id) > 100:
-            subject_id = "sha256:" + hashlib.sha256(subject_id.encode()).hexdigest()
-        with self._platform.uow() as uow:
-            uow.audit.record(
-                actor=actor[:100],
-                action=action,
-                subject_type=subject_type[:40],
-                subject_id=subject_id,
-                payload=clean,
-            )
-            uow.commit()
+        self._ledger.record(
+            actor=actor,
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            payload=clean,
+        )
 
 
 def model_dir(settings: Settings) -> Path:
