@@ -161,10 +161,22 @@ async def test_inventory_as_of(client: httpx.AsyncClient, keys: Keys) -> None:
 
 async def test_health_metrics_openapi(client: httpx.AsyncClient, keys: Keys) -> None:
     assert (await client.get("/healthz")).json()["status"] == "ok"
-    await client.get("/api/v1/systems", headers=keys.dev)
+    listed = await client.get("/api/v1/systems", headers=keys.dev)
+    for name, value in (
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "same-origin"),
+        ("x-frame-options", "DENY"),
+    ):
+        assert listed.headers[name] == value
+    refused = await client.get("/api/v1/systems")  # no key: a 401 problem, still observed
+    assert refused.status_code == 401 and refused.headers["x-frame-options"] == "DENY"
     metrics = (await client.get("/metrics")).text
     assert (
         'dualtrack_http_requests_total{method="GET",route="/api/v1/systems",status="200"}'
+        in metrics
+    )
+    assert (
+        'dualtrack_http_requests_total{method="GET",route="/api/v1/systems",status="401"}'
         in metrics
     )
     spec = (await client.get("/api/openapi.json")).json()

@@ -203,9 +203,32 @@ class SqlCaseRepository:
 # -------------------------------------------------------------------------- decisions
 
 
+def decision_document(d: GovernedDecision) -> dict[str, Any]:
+    """The stored JSON document of a decision: what :func:`to_jsonable` gives for it, less
+    ``replayed``, written out by hand because this runs for every scored payment (the
+    generic codec walks type hints and cost ~0.3 ms a decision); a unit test keeps the two
+    equal."""
+    return {
+        "txn_id": d.txn_id,
+        "score": d.score,
+        "action": d.action,
+        "model_action": d.model_action,
+        "rule_hits": list(d.rule_hits),
+        "reasons": [
+            {"feature": r.feature, "value": r.value, "contribution": r.contribution, "text": r.text}
+            for r in d.reasons
+        ],
+        "model_version": d.model_version,
+        "version_id": d.version_id,
+        "customer_ref": d.customer_ref,
+        "decided_at": d.decided_at,
+        "request_sha256": d.request_sha256,
+        "features": dict(d.features),
+    }
+
+
 def decision_row(decision: GovernedDecision) -> dict[str, Any]:
-    data = to_jsonable(decision)
-    data.pop("replayed", None)
+    data = decision_document(decision)
     return {
         "txn_id": decision.txn_id,
         "version_id": decision.version_id,

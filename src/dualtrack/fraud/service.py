@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -37,7 +37,14 @@ from dualtrack.fraud.features import FEATURE_NAMES, OnlineFeatureEngine
 from dualtrack.fraud.memory import InMemoryFeatureStateStore
 from dualtrack.fraud.model import ModelArtifact
 from dualtrack.fraud.ports import CaseRepository, Clock, FeatureStateStore
-from dualtrack.fraud.validation import ValidationLimits, to_frame, validate_frame
+from dualtrack.fraud.validation import (
+    ROW_PATH_MAX,
+    ValidationLimits,
+    row_problems,
+    to_frame,
+    to_rows,
+    validate_frame,
+)
 from dualtrack.ledger.ports import AuditSink
 
 logger = logging.getLogger(__name__)
@@ -121,8 +128,11 @@ class FraudScorer:
                 f"batch of {len(txns)} rows exceeds the limit of {self.limits.max_batch}",
                 problems=["batch too large"],
             )
-        frame = to_frame(txns, self.artifact.feature_set)
-        scored = self.score_columns(frame, explain=explain)
+        if len(txns) <= ROW_PATH_MAX:
+            scored = self._score_rows(to_rows(txns, self.artifact.feature_set), explain)
+        else:
+            frame = to_frame(txns, self.artifact.feature_set)
+            scored = self.score_columns(frame, explain=explain)
         return [
             Decision(
                 txn_id=scored.txn_ids[i],
@@ -170,12 +180,9 @@ class FraudScorer:
         last_ts: dict[str, int] = {}
         if feature_set == "hk_payments_v1" and "txn_id" in frame.columns:
             ids = frame["txn_id"].cast(pl.String).to_list()
-            known = frozenset(i for i in ids if self.state.remembered(i) is not None)
+            known = self._known(ids)
             if "customer_id" in frame.columns:
-                for customer in frame["customer_id"].unique().to_list():
-                    seen = self.state.last_ts(str(customer))
-                    if seen is not None:
-                        last_ts[str(customer)] = seen
+                last_ts = self._last_ts(frame["customer_id"].unique().to_list())
         validate_frame(
             frame,
             feature_set,
@@ -185,13 +192,79 @@ class FraudScorer:
             known_ids=known,
         )
         x = self._features(frame)
+        amount_col = "amount" if "amount" in frame.columns else "Amount"
+        amount = frame[amount_col].cast(pl.Float64).to_numpy()
+        listed = None
+        if feature_set == "hk_payments_v1" and self.rules.watchlist:
+            listed = frame["payee_id"].is_in(sorted(self.rules.watchlist)).to_numpy()
+        return self._decide(frame["txn_id"].cast(pl.String).to_list(), x, amount, listed, explain)
+
+    # ----------------------------------------------------------------- internals
+
+    def _known(self, ids: Sequence[str]) -> frozenset[str]:
+        return frozenset(i for i in ids if self.state.remembered(i) is not None)
+
+    def _last_ts(self, customers: Sequence[object]) -> dict[str, int]:
+        last_ts: dict[str, int] = {}
+        for customer in customers:
+            seen = self.state.last_ts(str(customer))
+            if seen is not None:
+                last_ts[str(customer)] = seen
+        return last_ts
+
+    def _score_rows(self, rows: list[dict[str, Any]], explain: bool) -> ScoredBatch:
+        """:meth:`score_columns` for typed rows from :func:`to_rows`, without a frame: the
+        same checks (:func:`row_problems`), features, model, rules and reasons."""
+        hk = self.artifact.feature_set == "hk_payments_v1"
+        ids = [str(row["txn_id"]) for row in rows]
+        known = self._known(ids) if hk else frozenset()
+        last_ts = (
+            self._last_ts(list(dict.fromkeys(row["customer_id"] for row in rows))) if hk else {}
+        )
+        problems = row_problems(
+            rows,
+            self.artifact.feature_set,
+            self.limits,
+            self.clock.now().timestamp(),
+            last_ts=last_ts,
+            known_ids=known,
+        )
+        if problems:
+            raise FraudInputError("invalid transactions: " + "; ".join(problems), problems=problems)
+        n = len(rows)
+        if hk:
+            features = [self._engine.features(row) for row in rows]
+            x = np.asarray(features, dtype=np.float64).reshape(n, len(FEATURE_NAMES))
+            amount = np.fromiter((row["amount"] for row in rows), np.float64, n)
+        else:
+            x = np.empty((n, len(self.artifact.feature_names)), dtype=np.float64)
+            for j, name in enumerate(self.artifact.feature_names):
+                if name == "hour":
+                    x[:, j] = [(row["Time"] % 86_400) / 3_600 for row in rows]
+                else:
+                    x[:, j] = [row[name] for row in rows]
+            amount = x[:, self.artifact.feature_names.index("Amount")]
+        listed = None
+        if hk and self.rules.watchlist:
+            watch = self.rules.watchlist
+            listed = np.fromiter((str(row["payee_id"]) in watch for row in rows), np.bool_, n)
+        return self._decide(ids, x, amount, listed, explain)
+
+    def _decide(
+        self,
+        txn_ids: list[str],
+        x: npt.NDArray[np.float64],
+        amount: npt.NDArray[np.float64],
+        listed: npt.NDArray[np.bool_] | None,
+        explain: bool,
+    ) -> ScoredBatch:
         # small requests: one thread avoids OpenMP start-up cost on a busy machine
         threads = 1 if len(x) < 2_000 else 0  # 0: LightGBM's default (all cores)
         scores = np.asarray(self.booster_.predict(x, num_threads=threads), dtype=np.float64)
         model_actions = np.where(
             scores >= self.thresholds.block, 2, np.where(scores >= self.thresholds.review, 1, 0)
         ).astype(np.int8)
-        rule_action, hits = self._rules(frame, x)
+        rule_action, hits = self._rules(x, amount, listed)
         actions = np.maximum(model_actions, rule_action).astype(np.int8)
         need = np.flatnonzero(actions > 0) if not explain else np.arange(len(scores))
         reasons: dict[int, tuple[ReasonCode, ...]] = {}
@@ -205,15 +278,13 @@ class FraudScorer:
             )
             reasons = dict(zip(need.tolist(), codes, strict=True))
         return ScoredBatch(
-            txn_ids=frame["txn_id"].cast(pl.String).to_list(),
+            txn_ids=txn_ids,
             scores=scores,
             actions=actions,
             model_actions=model_actions,
             rule_hits=hits,
             reasons=reasons,
         )
-
-    # ----------------------------------------------------------------- internals
 
     def _features(self, frame: pl.DataFrame) -> npt.NDArray[np.float64]:
         if self.artifact.feature_set == "ulb_pca_v1":
@@ -223,19 +294,19 @@ class FraudScorer:
         return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURE_NAMES))
 
     def _rules(
-        self, frame: pl.DataFrame, x: npt.NDArray[np.float64]
+        self,
+        x: npt.NDArray[np.float64],
+        amount: npt.NDArray[np.float64],
+        listed: npt.NDArray[np.bool_] | None,
     ) -> tuple[npt.NDArray[np.int8], list[tuple[str, ...]]]:
-        n = frame.height
+        n = len(amount)
         rules = self.rules
         action = np.zeros(n, dtype=np.int8)
         flags: list[tuple[str, npt.NDArray[np.bool_], Action]] = []
-        amount_col = "amount" if "amount" in frame.columns else "Amount"
-        amount = frame[amount_col].cast(pl.Float64).to_numpy()
         if rules.max_amount_hkd is not None:
             flags.append(("amount_over_limit", amount > rules.max_amount_hkd, rules.cap_action))
         if self.artifact.feature_set == "hk_payments_v1":
-            if rules.watchlist:
-                listed = frame["payee_id"].is_in(sorted(rules.watchlist)).to_numpy()
+            if listed is not None:
                 flags.append(("payee_on_watchlist", listed, rules.watchlist_action))
             if rules.daily_cap_hkd is not None:
                 day_sum = x[:, FEATURE_NAMES.index("cust_sum_24h")] + amount

@@ -20,21 +20,25 @@ GENESIS_HASH = "0" * 64
 
 def canonical_json(value: Any) -> str:
     """Deterministic JSON: sorted keys, no spaces, UTF-8 text, no NaN/Infinity."""
-    _reject_non_finite(value)
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
+    try:
+        return json.dumps(
+            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        )
+    except ValueError as exc:
+        if _has_non_finite(value):
+            raise ValueError("ledger payloads cannot hold NaN or infinity") from None
+        raise exc from None
 
 
-def _reject_non_finite(value: Any) -> None:
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError("ledger payloads cannot hold NaN or infinity")
+def _has_non_finite(value: Any) -> bool:
+    """Only walked when encoding failed, to say why (the encoder itself refuses NaN)."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
     if isinstance(value, Mapping):
-        for item in value.values():
-            _reject_non_finite(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            _reject_non_finite(item)
+        return any(_has_non_finite(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_non_finite(item) for item in value)
+    return False
 
 
 def format_time(moment: datetime) -> str:

@@ -14,7 +14,7 @@ from dualtrack.fraud.features import TRANSACTION_SCHEMA
 from dualtrack.fraud.memory import InMemoryFeatureStateStore
 from dualtrack.fraud.model import ModelArtifact
 from dualtrack.fraud.service import FraudScorer, RuleSet
-from dualtrack.fraud.validation import SMALL_BATCH, ValidationLimits
+from dualtrack.fraud.validation import ROW_PATH_MAX, SMALL_BATCH, ValidationLimits, to_frame
 
 from .conftest import FrozenClock
 
@@ -149,15 +149,27 @@ _DROP = object()
         ({"ts": 1.5e9}, "ts has the wrong type"),
     ],
 )
-@pytest.mark.parametrize("padding", [0, SMALL_BATCH + 5])  # row-wise and vectorised checks
+@pytest.mark.parametrize("padding", [0, SMALL_BATCH + 5])
+# score_batch takes the row path up to ROW_PATH_MAX rows; frames are checked row-wise up to
+# SMALL_BATCH rows and vectorised above: every rule runs through all three
+@pytest.mark.parametrize("entry", ["rows", "frame"])
 def test_invalid_transactions(
-    artifact: ModelArtifact, stream: pl.DataFrame, clock: FrozenClock, change, message, padding
+    artifact: ModelArtifact,
+    stream: pl.DataFrame,
+    clock: FrozenClock,
+    change,
+    message,
+    padding,
+    entry,
 ) -> None:
     scorer = FraudScorer(artifact, clock=clock)
     rows = _rows(stream, padding + 1)
     rows[-1] = _bad(rows[-1], **change)
     with pytest.raises(FraudInputError) as info:
-        scorer.score_batch(rows)
+        if entry == "rows":
+            scorer.score_batch(rows)
+        else:
+            scorer.score_columns(to_frame(rows, artifact.feature_set))
     assert message in info.value.message
     if padding and "fields" not in message:
         assert f"rows {padding}:" in info.value.message  # names the bad row only
@@ -213,3 +225,24 @@ def test_invalid_batch_changes_no_state(
     with pytest.raises(FraudInputError):
         scorer.score_batch(rows)
     assert len(store) == 0
+
+
+def test_row_path_and_frame_path_decide_identically(
+    artifact: ModelArtifact, stream: pl.DataFrame, clock: FrozenClock
+) -> None:
+    """Small requests skip Polars; the same stream through both paths gives the same
+    features, scores, actions, rule hits and reasons."""
+    rows = _rows(stream, 1_200)
+    watch = frozenset({str(rows[7]["payee_id"]), str(rows[400]["payee_id"])})
+    amounts = sorted(float(r["amount"]) for r in rows)  # type: ignore[arg-type]
+    cap = amounts[-12]  # the 11 largest payments break the cap
+    rules = RuleSet(watchlist=watch, max_amount_hkd=cap, daily_cap_hkd=3 * cap)
+    by_rows = FraudScorer(artifact, clock=clock, rules=rules)
+    by_frame = FraudScorer(artifact, clock=clock, rules=rules)
+    small = [d for i in range(0, len(rows), 40) for d in by_rows.score_batch(rows[i : i + 40])]
+    assert len(rows) > ROW_PATH_MAX
+    big = by_frame.score_batch(rows)  # one frame, vectorised checks
+    assert small == big
+    assert {h for d in big for h in d.rule_hits} >= {"payee_on_watchlist", "amount_over_limit"}
+    for d in big[:50]:
+        assert by_rows.state.remembered(d.txn_id) == by_frame.state.remembered(d.txn_id)
