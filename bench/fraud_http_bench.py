@@ -10,7 +10,13 @@ What runs (all on 127.0.0.1, one machine; the load generator shares the CPU with
    connections) drives ``POST /api/v1/fraud/score`` for ``--seconds``: unique transaction
    IDs from the seeded Hong Kong payments simulator, each customer's payments sent in time
    order by one connection (the partitioning a stream processor would give). Phases:
-   one transaction per request (the real-time case) and ``--batch`` transactions per request.
+   closed loop (each connection sends its next request when the last is answered: the
+   most the server can do) with one transaction per request and with ``--batch`` per
+   request; then open loop (``--rate`` decisions/s offered on a fixed schedule in
+   ``--paced-batch`` requests over ``--paced-connections`` connections, latency counted
+   from each request's scheduled send time), which is how the target is judged: sustained
+   2,000 decisions/s at p99 <= 25 ms. The paced phase runs again on a fresh server with
+   Python's default garbage collector (``DUALTRACK_GC_FREEZE_S=0``) for comparison.
 4. Baselines in the same run: the same server stack with a trivial endpoint that does one
    SQLite WAL commit per request (a separate tiny app), and raw LightGBM single-row predict.
 5. Checks after each phase: every acknowledged decision is in ``fraud_decisions`` and has a
@@ -239,6 +245,74 @@ async def drive(
     }
 
 
+async def drive_paced(
+    port: int,
+    path: str,
+    key: str,
+    bodies_per_worker: list[list[bytes]],
+    seconds: float,
+    requests_per_s: float,
+) -> dict[str, Any]:
+    """Open loop: every connection sends on a fixed schedule whatever the server does.
+
+    Latency runs from each request's *scheduled* send time, so a stalled server is charged
+    for the requests that queued behind the stall (no coordinated omission). The offered
+    rate is spread evenly over the connections, each starting at a different phase."""
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
+        "Content-Type: application/json\r\nContent-Length: "
+    ).encode()
+    workers = len(bodies_per_worker)
+    interval = workers / requests_per_s
+    latencies: list[float] = []
+    errors: dict[int, int] = defaultdict(int)
+    first_error: list[str] = []
+    t0 = time.perf_counter() + 0.2
+
+    async def worker(index: int, bodies: list[bytes]) -> int:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        done = 0
+        try:
+            for k, body in enumerate(bodies):
+                scheduled = t0 + (k + index / workers) * interval
+                if scheduled - t0 >= seconds:
+                    break
+                delay = scheduled - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                status, data = await _request(reader, writer, head, body)
+                latencies.append(time.perf_counter() - scheduled)
+                if status == 200:
+                    done += 1
+                else:
+                    errors[status] += 1
+                    if not first_error:
+                        first_error.append(data[:300].decode(errors="replace"))
+        finally:
+            writer.close()
+        return done
+
+    results = await asyncio.gather(*(worker(i, b) for i, b in enumerate(bodies_per_worker)))
+    elapsed = time.perf_counter() - t0
+    ok_requests = sum(results)
+    lat = np.array(latencies) * 1000.0
+    return {
+        "mode": "open loop (fixed schedule), latency from scheduled send time",
+        "offered_requests_per_s": requests_per_s,
+        "connections": workers,
+        "seconds": round(elapsed, 2),
+        "ok_requests": ok_requests,
+        "requests_per_s": round(ok_requests / elapsed, 1),
+        "p50_ms": round(float(np.percentile(lat, 50)), 2) if len(lat) else None,
+        "p95_ms": round(float(np.percentile(lat, 95)), 2) if len(lat) else None,
+        "p99_ms": round(float(np.percentile(lat, 99)), 2) if len(lat) else None,
+        "p999_ms": round(float(np.percentile(lat, 99.9)), 2) if len(lat) else None,
+        "max_ms": round(float(lat.max()), 2) if len(lat) else None,
+        "errors": dict(errors),
+        "first_error": first_error[0] if first_error else None,
+    }
+
+
 def partition(frame: pl.DataFrame, workers: int, batch: int) -> list[list[bytes]]:
     """Rows to request bodies: each customer's rows go to one worker, in time order."""
     rows = frame.to_dicts()
@@ -334,11 +408,14 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--batch-concurrency", type=int, default=8)
+    parser.add_argument("--rate", type=float, default=2_000.0, help="paced decisions/s")
+    parser.add_argument("--paced-batch", type=int, default=20)
+    parser.add_argument("--paced-connections", type=int, default=4)
     args = parser.parse_args()
     seconds = 8.0 if args.quick else args.seconds
     tmp = Path(tempfile.mkdtemp(prefix="fraud-http-bench-"))
     url, key, info = seed_database(tmp)
-    need = int(seconds * 4_000) + 20_000
+    need = int(seconds * 14_000) + 6_000
     frame = transactions(need)
     env = {
         **os.environ,
@@ -362,6 +439,9 @@ def main() -> None:
             "concurrency": args.concurrency,
             "batch": args.batch,
             "batch_concurrency": args.batch_concurrency,
+            "paced_decisions_per_s": args.rate,
+            "paced_batch": args.paced_batch,
+            "paced_connections": args.paced_connections,
             "server": "uvicorn, 1 worker, uvloop, httptools, no access log",
             "database": "SQLite WAL, synchronous=FULL, group commit",
         },
@@ -387,16 +467,37 @@ def main() -> None:
         proc.terminate()
         proc.wait(10)
 
+    offset = 0
+
+    def take(n: int) -> pl.DataFrame:
+        nonlocal offset
+        chunk = frame.slice(offset, n)
+        offset += chunk.height
+        return chunk
+
+    def paced(port: int) -> dict[str, Any]:
+        batch = args.paced_batch
+        chunk = take(int(seconds * args.rate * 1.1))
+        result = asyncio.run(
+            drive_paced(
+                port,
+                "/api/v1/fraud/score",
+                key,
+                partition(chunk, args.paced_connections, batch),
+                seconds,
+                args.rate / batch,
+            )
+        )
+        result["transactions_per_request"] = batch
+        result["decisions_per_s"] = round(result["requests_per_s"] * batch, 1)
+        return result
+
     proc, port = start_server(env, "dualtrack.api.app:create_app")
     try:
-        offset = 0
-        warm = frame.slice(0, 2_000)
-        asyncio.run(drive(port, "/api/v1/fraud/score", key, partition(warm, 8, 1), 3.0))
-        offset = 2_000
+        asyncio.run(drive(port, "/api/v1/fraud/score", key, partition(take(2_000), 8, 1), 3.0))
         phases = {}
         for name, batch in (("single", 1), ("batched", args.batch)):
-            chunk = frame.slice(offset, int(seconds * (6_000 if batch > 1 else 3_000)))
-            offset += chunk.height
+            chunk = take(int(seconds * (6_000 if batch > 1 else 3_000)))
             result = asyncio.run(
                 drive(
                     port,
@@ -411,22 +512,36 @@ def main() -> None:
             result["transactions_per_request"] = batch
             result["decisions_per_s"] = round(result["requests_per_s"] * batch, 1)
             phases[name] = result
+        phases["paced"] = paced(port)
         out["fraud_score"] = phases
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    # the same paced load on a server left with Python's default garbage collector
+    proc, port = start_server({**env, "DUALTRACK_GC_FREEZE_S": "0"}, "dualtrack.api.app:create_app")
+    try:
+        asyncio.run(drive(port, "/api/v1/fraud/score", key, partition(take(2_000), 8, 1), 3.0))
+        out["fraud_score"]["paced_default_gc"] = paced(port)
     finally:
         proc.terminate()
         proc.wait(10)
     out["durability_check"] = verify_durable(tmp / "bench.db")
     single = out["fraud_score"]["single"]
+    paced_result = out["fraud_score"]["paced"]
+
+    def met(result: dict[str, Any]) -> bool:
+        return bool(
+            result["decisions_per_s"] >= 2_000
+            and not result["errors"]
+            and (result["p99_ms"] or 1e9) <= 25
+        )
+
     out["target"] = {
         "decisions_per_s": 2_000,
         "p99_ms": 25,
-        "met_single_txn_requests": bool(
-            single["decisions_per_s"] >= 2_000 and (single["p99_ms"] or 1e9) <= 25
-        ),
-        "met_batched_requests": bool(
-            out["fraud_score"]["batched"]["decisions_per_s"] >= 2_000
-            and (out["fraud_score"]["batched"]["p99_ms"] or 1e9) <= 25
-        ),
+        "met_paced": met(paced_result),
+        "met_single_txn_requests": met(single),
+        "met_batched_requests": met(out["fraud_score"]["batched"]),
     }
     base = out["baseline_one_commit_per_request"]["requests_per_s"]
     out["ratios"] = {

@@ -46,6 +46,19 @@ class Settings(BaseSettings):
         1_048_576, description="Largest request body the API accepts (larger gets 413)."
     )
     log_level: str = Field("INFO", description="Log level of the JSON logs on stderr.")
+    gc_freeze_s: float = Field(
+        5.0,
+        ge=0,
+        description="Serving processes move surviving objects out of the garbage collector's "
+        "view this often (seconds; 0 leaves Python's default collector alone). See "
+        "docs/architecture.md, 'Garbage collection in the server'.",
+    )
+    gc_full_s: float = Field(
+        900.0,
+        gt=0,
+        description="With gc_freeze_s set: how often (seconds) a full collection still runs "
+        "over everything, so cyclic garbage frozen by mistake is reclaimed.",
+    )
     pseudonym_key: SecretStr | None = Field(
         None, description="Key for deterministic pseudonyms (HMAC-SHA256). Never logged."
     )

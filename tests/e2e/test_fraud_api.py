@@ -100,9 +100,14 @@ async def test_decisions_are_idempotent_ledgered_and_alerted(
         assert d["customer_ref"].startswith("CUSTOMER_ID_")
         assert "C000000" not in d["customer_ref"]
 
-    # idempotent: the same IDs return the same decisions and do not move velocity state
+    # the privacy policy reaches the model first: feature state is keyed by the same
+    # pseudonym the decisions carry, never by the raw customer ID
     state = wiring.service(platform).state
-    before = state.load("customer:C0000001")
+    key = "customer:" + decisions[0]["customer_ref"]
+    assert state.load("customer:C0000001") is None
+
+    # idempotent: the same IDs return the same decisions and do not move velocity state
+    before = state.load(key)
     assert before is not None
     count_before = before.count
     again = await _score(client, keys, rows[:2])
@@ -112,7 +117,7 @@ async def test_decisions_are_idempotent_ledgered_and_alerted(
         assert {k: new[k] for k in ("score", "action", "rule_hits", "decided_at")} == {
             k: old[k] for k in ("score", "action", "rule_hits", "decided_at")
         }
-    after = state.load("customer:C0000001")
+    after = state.load(key)
     assert after is not None and after.count == count_before
     # the same ID with different content is refused
     reused = await _score(client, keys, [txn("T1", amount=999.0)])
@@ -225,3 +230,50 @@ async def test_history_and_batch_limits(
     wiring.service(platform).expire()
     gone = await _score(client, keys, [txn("R1", offset=3_000)])
     assert gone.status_code == 503 and gone.json()["code"] == "fraud-no-deployed-model"
+
+
+async def test_the_privacy_policy_decides_what_reaches_the_model(
+    client: httpx.AsyncClient, keys: Keys, platform: Platform, people: People, deployed: str
+) -> None:
+    """Issue 5, point 3: scoring goes through the fraud system's privacy policy."""
+    from dualtrack.privacy import wiring as privacy_wiring
+
+    # fields the policy names are dropped before anything else (never stored or ledgered);
+    # a field it does not name is still refused, so a typo cannot vanish
+    personal = txn("P1", hkid="K302817(8)", name="CHAN Tai Man", memo="call 9123 4567")
+    r = await _score(client, keys, [personal], features=True)
+    assert r.status_code == 200, r.text
+    typo = await _score(client, keys, [txn("P2", offset=5, amuont=1.0)])
+    assert typo.status_code == 422 and "unexpected fields ['amuont']" in typo.json()["detail"]
+    with platform.uow() as uow:
+        payloads = " ".join(e.payload_json for e in uow.audit.iter_entries())
+    stored = wiring.service(platform).store.get_many(["P1"])["P1"]
+    for raw in ("K302817", "CHAN Tai Man", "9123 4567", "C0000001", "A00000991", "D0000001"):
+        assert raw not in payloads and raw not in json.dumps(stored.to_json(features=True))
+    # identifiers reach the model (and its feature state) only as keyed pseudonyms
+    state = wiring.service(platform).state
+    assert state.load("payee:A00000991") is None
+    token = wiring.fraud_pseudonymiser(platform).token("PAYEE_ID", "A00000991")
+    assert state.load(f"payee:{token}") is not None
+
+    # a stored policy that keeps a model input from the model stops scoring with a 503
+    compliance = people.compliance
+    base = privacy_wiring.service(platform).templates["fraud-scoring"].to_dict()
+    crippled = {
+        **base,
+        "fields": [f for f in base["fields"] if f["path"] != "device_id"]
+        + [{"path": "device_id", "action": "drop"}],
+    }
+    privacy_wiring.service(platform).set_policy(
+        compliance, wiring.FRAUD_SYSTEM_NAME, policy=crippled
+    )
+    wiring.service(platform).expire()
+    r = await _score(client, keys, [txn("P3", offset=10)])
+    assert r.status_code == 503 and r.json()["code"] == "fraud-policy-blocks-model"
+    assert "device_id" in r.text
+    # ...until compliance puts a workable policy back
+    privacy_wiring.service(platform).set_policy(
+        compliance, wiring.FRAUD_SYSTEM_NAME, template="fraud-scoring"
+    )
+    wiring.service(platform).expire()
+    assert (await _score(client, keys, [txn("P3", offset=10)])).status_code == 200

@@ -16,9 +16,9 @@ from __future__ import annotations
 import builtins
 import json
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
 from sqlalchemy.engine import make_url
@@ -29,14 +29,17 @@ from dualtrack.adapters.audit import UowAuditSink
 from dualtrack.adapters.codec import decode, to_jsonable
 from dualtrack.adapters.fraud_tables import fraud_alerts, fraud_cases, fraud_decisions
 from dualtrack.adapters.group_commit import GroupCommitter
+from dualtrack.adapters.privacy_sql import SqlPolicyRepository
 from dualtrack.adapters.sql import SqlUnitOfWork
 from dualtrack.fraud.domain import Alert, Case, CaseStatus, Decision
 from dualtrack.fraud.governed import GovernedDecision
 from dualtrack.fraud.ports import Clock
 from dualtrack.fraud.service import CaseService
+from dualtrack.privacy.domain import PrivacyPolicy
 from dualtrack.registry.domain import Lifecycle, ModelVersion
 
 DECISION_ACTOR = "system:fraud-scoring"
+P = TypeVar("P")
 _CHUNK = 500
 
 
@@ -472,11 +475,48 @@ class SqlDeployedVersion:
         return ModelVersion.from_json(json.loads(data)) if data else None
 
 
+class SqlFraudPolicy(Generic[P]):
+    """``PolicySource``: the privacy policy stored for the named AI system, read on the read
+    engine (scoring never waits for the writer), or ``default`` while none is stored.
+    ``prepare`` turns a policy into what the scorer applies; it runs again only when the
+    stored policy changes (a new revision)."""
+
+    def __init__(
+        self,
+        reader: Engine,
+        system_name: str,
+        prepare: Callable[[PrivacyPolicy], P],
+        default: PrivacyPolicy,
+    ) -> None:
+        self._reader = reader
+        self._name = system_name
+        self._prepare = prepare
+        self._default = default
+        self._system_id: str | None = None
+        self._cached: tuple[tuple[int, str] | None, P] | None = None
+
+    def current(self) -> P:
+        stored = None
+        with self._reader.connect() as conn:
+            if self._system_id is None:
+                self._system_id = conn.execute(
+                    select(core.ai_systems.c.id).where(core.ai_systems.c.name == self._name)
+                ).scalar()
+            if self._system_id is not None:
+                stored = SqlPolicyRepository(conn).get(self._system_id)
+        version = (stored.revision, stored.updated_at) if stored is not None else None
+        if self._cached is None or self._cached[0] != version:
+            policy = stored.policy if stored is not None else self._default
+            self._cached = (version, self._prepare(policy))
+        return self._cached[1]
+
+
 __all__ = [
     "DECISION_ACTOR",
     "SqlCaseRepository",
     "SqlDecisionStore",
     "SqlDeployedVersion",
+    "SqlFraudPolicy",
     "decision_counts",
     "decision_row",
     "decisions_by_id",

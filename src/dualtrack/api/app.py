@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Response
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -13,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dualtrack import __version__
 from dualtrack.api import problems
+from dualtrack.api.gc_policy import FreezePolicy
 from dualtrack.api.routes_core import router as core_router
 from dualtrack.bootstrap import Platform, bootstrap
 from dualtrack.config import Settings
@@ -143,7 +146,21 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     ``settings`` with migrations applied."""
     settings = settings or (platform.settings if platform else Settings())
     platform = platform or bootstrap(settings, run_migrations=True)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        policy = None
+        if settings.gc_freeze_s > 0:
+            policy = FreezePolicy(freeze_s=settings.gc_freeze_s, full_s=settings.gc_full_s)
+            policy.start()
+        try:
+            yield
+        finally:
+            if policy is not None:
+                policy.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="dualtrack",
         version=__version__,
         description=DESCRIPTION,

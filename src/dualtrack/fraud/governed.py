@@ -18,8 +18,14 @@ with the platform's rules:
 * **Durability.** :meth:`DecisionStore.persist` writes the decision rows, their ledger
   entries and any alerts/cases in one (group-committed) transaction and returns only after
   the commit, so an acknowledged decision is never lost.
-* **Privacy.** Decisions, alerts and the ledger carry a keyed pseudonym of the customer,
-  never the raw customer ID.
+* **Privacy.** Each transaction passes through the fraud AI system's privacy policy
+  (``privacy``: the policy stored for the system, re-read every ``recheck_s``) before
+  features, model or state see it: identifiers become keyed pseudonyms (velocity and
+  fan-in features only need stable joins), fields the policy names for dropping (``hkid``,
+  ``name``, ``memo``...) are removed, and a field neither the model nor the policy knows is
+  refused. The watch list is pseudonymised the same way. A policy that drops a field the
+  model needs stops scoring (:class:`PolicyBlocksModel`). Decisions, alerts, cases and the
+  ledger carry the customer's pseudonym, never the raw customer ID.
 
 Online feature state lives in this process (:class:`InMemoryFeatureStateStore`) behind the
 library's port. It is not rebuilt from stored decisions after a restart: velocity features
@@ -54,7 +60,7 @@ from dualtrack.fraud.memory import InMemoryFeatureStateStore
 from dualtrack.fraud.model import ModelArtifact
 from dualtrack.fraud.ports import Clock, FeatureStateStore
 from dualtrack.fraud.service import FraudScorer, RuleSet, SystemClock
-from dualtrack.fraud.validation import ValidationLimits
+from dualtrack.fraud.validation import INPUT_COLUMNS, LABEL_COLUMNS, ValidationLimits
 from dualtrack.registry.domain import ModelVersion
 
 logger = logging.getLogger(__name__)
@@ -68,6 +74,12 @@ class NoDeployedModel(ConfigurationError):
     """The fraud AI system has no deployed model version, so nothing may be scored."""
 
     code = "fraud-no-deployed-model"
+
+
+class PolicyBlocksModel(ConfigurationError):
+    """The fraud system's privacy policy keeps from the model fields it needs."""
+
+    code = "fraud-policy-blocks-model"
 
 
 class TxnIdReused(Conflict):
@@ -158,6 +170,33 @@ class VersionSource(Protocol):
     def deployed(self) -> ModelVersion | None: ...
 
 
+class TransactionPolicy(Protocol):
+    """The fraud system's privacy policy, prepared for transaction records
+    (:class:`dualtrack.privacy.policy.RecordPolicy` fits)."""
+
+    def __call__(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """What of ``record`` may reach the model (pseudonymised, fields dropped)."""
+        ...
+
+    def value(self, key: str, value: Any) -> Any:
+        """What reaches the model for one field's value."""
+        ...
+
+    def dropped(self, keys: Sequence[str]) -> list[str]:
+        """Which of ``keys`` the policy keeps from the model."""
+        ...
+
+    def listed(self, key: str) -> bool:
+        """Whether the policy names this field (otherwise its default applies)."""
+        ...
+
+
+class PolicySource(Protocol):
+    """Where the policy in force is looked up (re-read like the deployed version)."""
+
+    def current(self) -> TransactionPolicy: ...
+
+
 @dataclass(frozen=True, slots=True)
 class LoadedModel:
     """A deployed version with its verified artifact and ready scorer."""
@@ -231,8 +270,12 @@ class GovernedFraudService:
         clock: Clock | None = None,
         recheck_s: float = 1.0,
         state: FeatureStateStore | None = None,
+        privacy: PolicySource | None = None,
     ) -> None:
         self._versions = versions
+        self._privacy = privacy
+        self._policy: tuple[TransactionPolicy, frozenset[str], str] | None = None
+        self._policy_checked_at = -math.inf
         self.store = store
         self._customer_ref = customer_ref
         self.models_dir = models_dir
@@ -259,8 +302,9 @@ class GovernedFraudService:
             return self._refresh()
 
     def expire(self) -> None:
-        """Make the next request look the deployed version up again."""
+        """Make the next request look the deployed version and privacy policy up again."""
         self._checked_at = -math.inf
+        self._policy_checked_at = -math.inf
 
     def refresh(self) -> LoadedModel:
         """Look the deployed version up now (after a deploy or a retirement)."""
@@ -300,6 +344,30 @@ class GovernedFraudService:
         self._loaded = LoadedModel(deployed, artifact, scorer)
         logger.info("fraud model version %s loaded", deployed.version)
         return self._loaded
+
+    def policy(self, model: LoadedModel) -> tuple[TransactionPolicy | None, frozenset[str]]:
+        """The privacy policy in force (re-read every ``recheck_s``) and the watch list as
+        it looks after the policy (payee IDs pseudonymised like the payees they match)."""
+        if self._privacy is None:
+            return None, self.rules.watchlist
+        cached = self._policy
+        feature_set = model.artifact.feature_set
+        fresh = time.monotonic() - self._policy_checked_at < self.recheck_s
+        if cached is None or not fresh or cached[2] != feature_set:
+            policy = self._privacy.current()
+            self._policy_checked_at = time.monotonic()
+            if cached is None or policy is not cached[0] or cached[2] != feature_set:
+                needed = INPUT_COLUMNS[feature_set]
+                blocked = policy.dropped(needed)
+                if blocked:
+                    raise PolicyBlocksModel(
+                        "the fraud system's privacy policy drops fields the deployed model "
+                        "needs; a compliance officer must allow or pseudonymise them",
+                        fields=blocked,
+                    )
+                watch = frozenset(str(policy.value("payee_id", w)) for w in self.rules.watchlist)
+                cached = self._policy = (policy, watch, feature_set)
+        return cached[0], cached[1]
 
     # ---------------------------------------------------------------------- scoring
 
@@ -366,10 +434,17 @@ class GovernedFraudService:
         explain: bool,
     ) -> list[GovernedDecision]:
         hk = model.artifact.feature_set == "hk_payments_v1"
-        decisions, features = self._score_rows(model, rows, explain)
+        policy, watch = self.policy(model)
+        if policy is None:
+            guarded = list(rows)
+        else:
+            _refuse_unknown_fields(rows, model.artifact.feature_set, policy)
+            guarded = [policy(row) for row in rows]
+        decisions, features = self._score_rows(model, guarded, explain, watch)
         decided_at = format_instant(self.clock.now())
         out: list[GovernedDecision] = []
         for row, decision, digest, values in zip(rows, decisions, digests, features, strict=True):
+            # the raw customer ID, keyed the same way as the policy's CUSTOMER_ID pseudonyms
             subject = str(row["customer_id"]) if hk else f"card-txn:{decision.txn_id}"
             out.append(
                 GovernedDecision(
@@ -395,9 +470,13 @@ class GovernedFraudService:
     # call, about a millisecond, dominates single-transaction requests), then hands over.
 
     def _score_rows(
-        self, model: LoadedModel, rows: Sequence[Mapping[str, object]], explain: bool
+        self,
+        model: LoadedModel,
+        rows: Sequence[Mapping[str, object]],
+        explain: bool,
+        watch: frozenset[str],
     ) -> tuple[list[Decision], list[dict[str, float]]]:
-        mine = _Pending(model, rows, explain)
+        mine = _Pending(model, rows, explain, watch)
         with self._turn:
             self._waiting.append(mine)
             while not mine.future.done() and self._leading:
@@ -415,16 +494,16 @@ class GovernedFraudService:
         return mine.future.result()
 
     def _score_round(self, batch: list[_Pending]) -> None:
-        groups: dict[tuple[int, bool], list[_Pending]] = {}
+        groups: dict[tuple[int, bool, int], list[_Pending]] = {}
         for item in batch:
-            groups.setdefault((id(item.model), item.explain), []).append(item)
+            groups.setdefault((id(item.model), item.explain, id(item.watch)), []).append(item)
         for items in groups.values():
             try:
                 merged = [row for item in items for row in item.rows]
                 if len(items) > 1 and len(merged) <= self.limits.max_batch:
                     try:
                         decisions, features = self._score_now(
-                            items[0].model, merged, items[0].explain
+                            items[0].model, merged, items[0].explain, items[0].watch
                         )
                     except FraudInputError:
                         pass  # score each request alone: only the bad one fails
@@ -437,7 +516,9 @@ class GovernedFraudService:
                         continue
                 for item in items:
                     try:
-                        item.future.set_result(self._score_now(item.model, item.rows, item.explain))
+                        item.future.set_result(
+                            self._score_now(item.model, item.rows, item.explain, item.watch)
+                        )
                     except Exception as exc:  # handed to the waiting request
                         item.future.set_exception(exc)
             except Exception as exc:  # never leave a request waiting
@@ -446,11 +527,15 @@ class GovernedFraudService:
                         item.future.set_exception(exc)
 
     def _score_now(
-        self, model: LoadedModel, rows: Sequence[Mapping[str, object]], explain: bool
+        self,
+        model: LoadedModel,
+        rows: Sequence[Mapping[str, object]],
+        explain: bool,
+        watch: frozenset[str],
     ) -> tuple[list[Decision], list[dict[str, float]]]:
         decisions = model.scorer.score_batch(rows, explain=explain)
-        if model.artifact.feature_set == "hk_payments_v1" and self.rules.watchlist:
-            decisions = self._watchlist(model, rows, decisions)
+        if model.artifact.feature_set == "hk_payments_v1" and watch:
+            decisions = self._watchlist(model, rows, decisions, watch)
         features = [self._features(model, row, d) for row, d in zip(rows, decisions, strict=True)]
         return decisions, features
 
@@ -459,12 +544,13 @@ class GovernedFraudService:
         model: LoadedModel,
         rows: Sequence[Mapping[str, object]],
         decisions: list[Decision],
+        watch: frozenset[str],
     ) -> list[Decision]:
         """Apply the high-risk payee watch list; escalated decisions get reason codes."""
         rules = self.rules
         out: list[Decision] = []
         for row, decision in zip(rows, decisions, strict=True):
-            if str(row.get("payee_id")) not in rules.watchlist:
+            if str(row.get("payee_id")) not in watch:
                 out.append(decision)
                 continue
             action = max(decision.action, rules.watchlist_action, key=ACTION_RANK.__getitem__)
@@ -511,17 +597,40 @@ class GovernedFraudService:
         return values
 
 
+def _refuse_unknown_fields(
+    rows: Sequence[Mapping[str, object]], feature_set: str, policy: TransactionPolicy
+) -> None:
+    """Fields neither in the model's input nor named by the privacy policy are refused (a
+    typo must not vanish silently into the policy's default); fields the policy names, such
+    as ``hkid`` or ``name``, are dropped or transformed by it before anything else."""
+    expected = set(INPUT_COLUMNS[feature_set]) | LABEL_COLUMNS
+    problems: list[str] = []
+    for i, row in enumerate(rows):
+        extra = sorted(k for k in row if k not in expected and not policy.listed(k))
+        if extra:
+            problems.append(f"row {i}: unexpected fields {extra}")
+            if len(problems) >= 20:
+                break
+    if problems:
+        raise FraudInputError("invalid transactions: " + "; ".join(problems), problems=problems)
+
+
 class _Pending:
     """One request waiting for a scoring round."""
 
-    __slots__ = ("explain", "future", "model", "rows")
+    __slots__ = ("explain", "future", "model", "rows", "watch")
 
     def __init__(
-        self, model: LoadedModel, rows: Sequence[Mapping[str, object]], explain: bool
+        self,
+        model: LoadedModel,
+        rows: Sequence[Mapping[str, object]],
+        explain: bool,
+        watch: frozenset[str],
     ) -> None:
         self.model = model
         self.rows = rows
         self.explain = explain
+        self.watch = watch
         self.future: Future[tuple[list[Decision], list[dict[str, float]]]] = Future()
 
 
@@ -536,7 +645,10 @@ __all__ = [
     "GovernedFraudService",
     "LoadedModel",
     "NoDeployedModel",
+    "PolicyBlocksModel",
+    "PolicySource",
     "ProcessFeatureState",
+    "TransactionPolicy",
     "TxnIdReused",
     "VersionSource",
     "artifact_directory",

@@ -39,7 +39,9 @@ SMALL_BATCH = 32
 #: Requests up to this size are scored without building a Polars frame at all
 #: (:func:`to_rows` + :func:`row_problems`), the path real-time API traffic takes.
 ROW_PATH_MAX = 512
-_OPTIONAL = frozenset({"is_fraud", "typology", "Class"})  # labels may ride along in files
+#: Label columns that may ride along in files (never passed to the model).
+LABEL_COLUMNS: frozenset[str] = frozenset({"is_fraud", "typology", "Class"})
+_OPTIONAL = LABEL_COLUMNS
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,6 +292,7 @@ def row_problems(
 
 __all__ = [
     "INPUT_COLUMNS",
+    "LABEL_COLUMNS",
     "ROW_PATH_MAX",
     "SMALL_BATCH",
     "ValidationLimits",

@@ -37,6 +37,7 @@ from dualtrack.adapters.fraud_sql import (
     SqlCaseRepository,
     SqlDecisionStore,
     SqlDeployedVersion,
+    SqlFraudPolicy,
     decision_counts,
     decisions_by_id,
     decisions_for_customer,
@@ -63,13 +64,18 @@ from dualtrack.fraud.simulator import HKPaymentsSimulator, SimulatorConfig
 from dualtrack.identity.domain import Actor, Role
 from dualtrack.identity.service import IdentityService
 from dualtrack.ledger.domain import LedgerEntry
-from dualtrack.privacy.transform import Pseudonymiser
+from dualtrack.privacy import wiring as privacy_wiring
+from dualtrack.privacy.domain import PrivacyPolicy
+from dualtrack.privacy.policy import RecordPolicy, default_policies
+from dualtrack.privacy.transform import Encryptor, Pseudonymiser
 from dualtrack.registry.domain import Lifecycle, ModelVersion
 
 logger = logging.getLogger(__name__)
 
 ANALYST_ROLES = frozenset({Role.ANALYST, Role.COMPLIANCE_OFFICER})
 CUSTOMER_ENTITY = "CUSTOMER_ID"
+#: The shipped privacy-policy template the fraud system runs under until one is stored.
+FRAUD_POLICY = "fraud-scoring"
 #: Seeded, small and fraud-rich: the demo model trains in a few seconds.
 DEMO_SIMULATION = SimulatorConfig(
     n_customers=2_000,
@@ -109,8 +115,8 @@ def load_watchlist(path: Path) -> frozenset[str]:
     return frozenset(s for line in lines if (s := line.strip()) and not s.startswith("#"))
 
 
-def customer_pseudonymiser(platform: Platform) -> Callable[[str], str]:
-    """``customer ID -> CUSTOMER_ID_<hex>`` (see the module docstring for the key)."""
+def fraud_pseudonymiser(platform: Platform) -> Pseudonymiser:
+    """The fraud path's keyed pseudonymiser (see the module docstring for the key)."""
     settings = platform.settings
     secret = settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else ""
     if secret:
@@ -121,8 +127,33 @@ def customer_pseudonymiser(platform: Platform) -> Callable[[str], str]:
             b"dualtrack.fraud.customer-ref",
             hashlib.sha256,
         ).digest()
-    pseudonymiser = Pseudonymiser(key)
+    return Pseudonymiser(key)
+
+
+def customer_pseudonymiser(platform: Platform) -> Callable[[str], str]:
+    """``customer ID -> CUSTOMER_ID_<hex>``: the token the privacy policy gives the
+    ``customer_id`` field, so cases and ledger entries name the customer the model saw."""
+    pseudonymiser = fraud_pseudonymiser(platform)
     return lambda customer_id: pseudonymiser.token(CUSTOMER_ENTITY, customer_id)
+
+
+def policy_source(platform: Platform) -> SqlFraudPolicy[RecordPolicy]:
+    """The fraud system's privacy policy, prepared with the fraud path's keys."""
+    pseudonymiser = fraud_pseudonymiser(platform)
+    ekey, _help = privacy_wiring.encryption_key(platform.settings)
+    encryptor = Encryptor(ekey) if ekey else None
+
+    def prepare(policy: PrivacyPolicy) -> RecordPolicy:
+        return RecordPolicy(
+            policy,
+            guard=privacy_wiring.service(platform).guard,
+            pseudonymiser=pseudonymiser,
+            encryptor=encryptor,
+        )
+
+    return SqlFraudPolicy(
+        _reader(platform), FRAUD_SYSTEM_NAME, prepare, default_policies()[FRAUD_POLICY]
+    )
 
 
 def committer(platform: Platform) -> GroupCommitter:
@@ -156,6 +187,7 @@ def _build(platform: Platform) -> GovernedFraudService:
         models_dir=models_dir(platform),
         rules=RuleSet(watchlist=load_watchlist(watchlist_path(platform))),
         clock=clock,
+        privacy=policy_source(platform),
     )
 
 
@@ -559,9 +591,11 @@ __all__ = [
     "deployed_label",
     "feed_simulated",
     "fetch_ulb_data",
+    "fraud_pseudonymiser",
     "label_json",
     "load_watchlist",
     "models_dir",
+    "policy_source",
     "read_identity",
     "register_trained",
     "score_rows",

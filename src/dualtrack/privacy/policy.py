@@ -1,13 +1,15 @@
 """Applying a :class:`PrivacyPolicy` to a (nested) JSON-like record.
 
-Field paths are dotted (``customer.hkid``); ``*`` matches any single key and list items are
+Field paths are dotted (``customer.hkid``); ``*`` matches any single key, a segment may be a
+shell-style pattern (``V*`` matches ``V1`` ... ``V28``), and list items are
 addressed by the path of the list itself (``transactions.memo`` applies to every item's
 ``memo``). The first matching rule wins; unlisted leaves get the policy's default action.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +47,9 @@ def default_policies() -> dict[str, PrivacyPolicy]:
 
 def _path_matches(pattern: str, path: str) -> bool:
     want, have = pattern.split("."), path.split(".")
-    return len(want) == len(have) and all(w in ("*", h) for w, h in zip(want, have, strict=True))
+    return len(want) == len(have) and all(
+        w in ("*", h) or fnmatchcase(h, w) for w, h in zip(want, have, strict=True)
+    )
 
 
 def _rule_for(policy: PrivacyPolicy, path: str) -> tuple[FieldAction, str] | None:
@@ -144,4 +148,77 @@ def _scan(
     return "".join(pieces)
 
 
-__all__ = ["apply_policy", "default_policies", "load_policies"]
+class RecordPolicy:
+    """A policy prepared for a stream of flat records with the same keys (scoring traffic).
+
+    ``plan(record)`` gives exactly what :func:`apply_policy` gives for the record; each
+    key's rule is looked up once, not for every record. Nested values (mappings, lists) take
+    :func:`apply_policy`'s general path.
+    """
+
+    def __init__(
+        self,
+        policy: PrivacyPolicy,
+        *,
+        guard: PrivacyGuard,
+        pseudonymiser: Pseudonymiser | None = None,
+        encryptor: Encryptor | None = None,
+    ) -> None:
+        self.policy = policy
+        self._guard = guard
+        self._pseudonymiser = pseudonymiser
+        self._encryptor = encryptor
+        self._rules: dict[str, tuple[FieldAction, str]] = {}
+
+    def action(self, key: str) -> tuple[FieldAction, str]:
+        """The field action and entity type for a top-level key."""
+        rule = self._rules.get(key)
+        if rule is None:
+            found = _rule_for(self.policy, key)
+            rule = found if found is not None else (self.policy.default_field_action, "FIELD")
+            self._rules[key] = rule
+        return rule
+
+    def value(self, key: str, value: Any) -> Any:
+        """What reaches the model for one top-level field (:data:`DROPPED` if nothing)."""
+        if isinstance(value, Mapping | list):
+            return _apply(
+                value,
+                key,
+                self.policy,
+                self._guard,
+                self._pseudonymiser,
+                self._encryptor,
+            )
+        action, entity_type = self.action(key)
+        if action == "drop":
+            return DROPPED
+        if action == "allow" or value is None:
+            return value
+        if action == "pseudonymise" and self._pseudonymiser is not None:
+            return self._pseudonymiser.token(
+                entity_type, value if isinstance(value, str) else str(value)
+            )
+        return _apply(value, key, self.policy, self._guard, self._pseudonymiser, self._encryptor)
+
+    def __call__(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, item in record.items():
+            kept = self.value(str(key), item)
+            if kept is not DROPPED:
+                out[key] = kept
+        return out
+
+    def listed(self, key: str) -> bool:
+        """Whether a rule names this top-level key (otherwise the default applies)."""
+        return _rule_for(self.policy, key) is not None
+
+    def dropped(self, keys: Iterable[str]) -> list[str]:
+        """Which of ``keys`` this policy keeps from the model."""
+        return [k for k in keys if self.action(k)[0] == "drop"]
+
+
+#: Returned by :meth:`RecordPolicy.value` for a field the policy drops.
+DROPPED: Any = _DROP
+
+__all__ = ["DROPPED", "RecordPolicy", "apply_policy", "default_policies", "load_policies"]

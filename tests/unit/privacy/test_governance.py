@@ -164,8 +164,9 @@ def test_policies_fail_closed_and_need_the_right_role() -> None:
     with pytest.raises(InvalidInput):
         g.set_policy(CAROL, "Fraud", policy={"fields": [{"path": "x", "action": "shred"}]})
     g.set_policy(CAROL, "Fraud", template="fraud-scoring")
-    out = g.apply_policy("Fraud", record)
-    assert "name" not in out and out["hkid"].startswith("HKID_") and out["amount"] == 5
+    out = g.apply_policy("Fraud", {**record, "customer_id": "C-1"})
+    assert set(out) == {"customer_id", "amount"} and out["amount"] == 5  # name, HKID dropped
+    assert out["customer_id"].startswith("CUSTOMER_ID_")
     assert audit.records[-1]["action"] == "privacy.policy_set"
     bare, _ = gateway(keys=False)
     bare.set_policy(CAROL, "Fraud", template="fraud-scoring")
