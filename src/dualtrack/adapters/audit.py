@@ -1,8 +1,8 @@
 """Ledger-backed implementations of :class:`dualtrack.ledger.ports.AuditSink`.
 
-Feature services take an ``AuditSink``; these two adapters cover the two ways the platform
-wires one: inside the caller's unit of work (the record commits with the caller's rows), or in
-a transaction of its own per record.
+Feature services take an ``AuditSink``; these adapters cover the ways the platform wires one:
+inside the caller's unit of work (the record commits with the caller's rows), buffered for one
+multi-row append in the caller's unit of work, or in a transaction of its own per record.
 """
 
 from __future__ import annotations
@@ -63,4 +63,24 @@ class LedgerAuditSink:
             uow.commit()
 
 
-__all__ = ["LedgerAuditSink", "UowAuditSink"]
+class BufferedAuditSink:
+    """Collects records for the caller to append in one ``record_many`` call (one head lock,
+    one multi-row insert), inside the caller's transaction: for hot paths that raise several
+    ledger entries per unit of work."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, str, str, str, Mapping[str, Any]]] = []
+
+    def record(
+        self,
+        *,
+        actor: str,
+        action: str,
+        subject_type: str,
+        subject_id: str,
+        payload: Mapping[str, Any],
+    ) -> None:
+        self.items.append((actor, action, subject_type, subject_id, payload))
+
+
+__all__ = ["BufferedAuditSink", "LedgerAuditSink", "UowAuditSink"]

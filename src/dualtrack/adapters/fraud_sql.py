@@ -16,7 +16,7 @@ from __future__ import annotations
 import builtins
 import json
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from typing import Any, Generic, TypeVar
 
@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from dualtrack.adapters import tables as core
-from dualtrack.adapters.audit import UowAuditSink
+from dualtrack.adapters.audit import BufferedAuditSink, UowAuditSink
 from dualtrack.adapters.codec import decode, to_jsonable
 from dualtrack.adapters.fraud_tables import fraud_alerts, fraud_cases, fraud_decisions
 from dualtrack.adapters.group_commit import GroupCommitter
@@ -387,12 +387,10 @@ class SqlDecisionStore:
             tuple[Sequence[GovernedDecision], Future[builtins.list[GovernedDecision]]]
         ],
     ) -> builtins.list[Any]:
-        try:
-            with uow.connection.begin_nested():
-                everything = [d for decisions, _f in drained for d in decisions]
-                stored = self._write(uow, everything)
-        except Exception as exc:
-            return [exc] * len(drained)
+        # no savepoint of its own: the committer runs each flush in one, and a failure here
+        # reaches every drained request through ``settle``
+        everything = [d for decisions, _f in drained for d in decisions]
+        stored = self._write(uow, everything)
         by_id: dict[str, GovernedDecision] = {}
         for d in stored:
             by_id.setdefault(d.txn_id, d)
@@ -411,25 +409,27 @@ class SqlDecisionStore:
                 seen.add(d.txn_id)
         if new:
             conn.execute(insert(fraud_decisions), [decision_row(d) for d in new])
-            uow.audit.record_many(
-                [
-                    (
-                        DECISION_ACTOR,
-                        "fraud.decision",
-                        "fraud_transaction",
-                        d.txn_id,
-                        d.ledger_payload(),
-                    )
-                    for d in new
-                ]
-            )
+            entries: builtins.list[tuple[str, str, str, str, Mapping[str, Any]]] = [
+                (
+                    DECISION_ACTOR,
+                    "fraud.decision",
+                    "fraud_transaction",
+                    d.txn_id,
+                    d.ledger_payload(),
+                )
+                for d in new
+            ]
             alerting = [d for d in new if d.action != "allow"]
             if alerting:
-                cases = CaseService(SqlCaseRepository(conn), ledger_sink(uow), clock=self._clock)
+                # alerts, cases and their ledger entries join the same single append
+                sink = BufferedAuditSink()
+                cases = CaseService(SqlCaseRepository(conn), sink, clock=self._clock)
                 cases.raise_alerts(
                     [_library_decision(d) for d in alerting],
                     {d.txn_id: d.customer_ref for d in alerting},
                 )
+                entries.extend(sink.items)
+            uow.audit.record_many(entries)
         kept = {d.txn_id for d in new}
         out = []
         for d in decisions:
