@@ -445,8 +445,13 @@ class OnlineFeatureEngine:
 
 
 def _window_name(spec: FeatureSpec) -> str:
-    return f"{spec.window_s}:{spec.other or ''}"
+    name = _WINDOW_NAMES.get(id(spec))  # the known specs' names, built once
+    return name if name is not None else f"{spec.window_s}:{spec.other or ''}"
 
+
+_WINDOW_NAMES: Final[dict[int, str]] = {
+    id(spec): f"{spec.window_s}:{spec.other or ''}" for spec in FEATURE_SPECS
+}
 
 # one window state per (entity, window, counted column), shared by count/sum/distinct specs
 _WINDOWS_BY_ENTITY: Final[dict[Entity, tuple[tuple[str, str | None], ...]]] = {

@@ -203,10 +203,21 @@ class RecordPolicy:
 
     def __call__(self, record: Mapping[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        rules = self._rules
+        pseudonymiser = self._pseudonymiser
         for key, item in record.items():
-            kept = self.value(str(key), item)
-            if kept is not DROPPED:
-                out[key] = kept
+            rule = rules.get(key) or self.action(str(key))
+            action = rule[0]
+            if action == "drop" and not isinstance(item, Mapping | list):
+                continue
+            if action == "allow" and not isinstance(item, Mapping | list):
+                out[key] = item
+            elif action == "pseudonymise" and isinstance(item, str) and pseudonymiser:
+                out[key] = pseudonymiser.token(rule[1], item)
+            else:
+                kept = self.value(str(key), item)
+                if kept is not DROPPED:
+                    out[key] = kept
         return out
 
     def listed(self, key: str) -> bool:

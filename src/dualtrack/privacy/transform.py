@@ -61,6 +61,8 @@ class Pseudonymiser:
             raise MissingKey("the pseudonymisation key must be at least 16 bytes")
         self._key = key
         self._hex_chars = hex_chars
+        # the keyed state once; each token copies it (skips re-deriving the HMAC pads)
+        self._keyed = hmac.new(key, digestmod=hashlib.sha256)
 
     def __repr__(self) -> str:
         return "Pseudonymiser(key=<hidden>)"
@@ -68,9 +70,9 @@ class Pseudonymiser:
     def token(self, entity_type: str, value: str) -> str:
         """The token for ``value`` of ``entity_type`` (stable for a given key)."""
         canonical = normalise_value(entity_type, value)
-        message = f"{entity_type}\x1f{canonical}".encode()
-        digest = hmac.new(self._key, message, hashlib.sha256).hexdigest()
-        return f"{entity_type}_{digest[: self._hex_chars]}"
+        mac = self._keyed.copy()
+        mac.update(f"{entity_type}\x1f{canonical}".encode())
+        return f"{entity_type}_{mac.hexdigest()[: self._hex_chars]}"
 
 
 class Encryptor:
