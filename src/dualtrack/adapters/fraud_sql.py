@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from typing import Any, Generic, TypeVar
 
+import orjson
 from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
@@ -240,7 +241,8 @@ def decision_row(decision: GovernedDecision) -> dict[str, Any]:
         "action": decision.action,
         "decided_at": decision.decided_at,
         "request_sha256": decision.request_sha256,
-        "data": json.dumps(data, sort_keys=True, separators=(",", ":")),
+        # orjson: several times faster than json.dumps here, same compact sorted JSON
+        "data": orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode(),
     }
 
 
