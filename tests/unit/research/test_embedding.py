@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import zipfile
 from pathlib import Path
 
@@ -80,3 +81,17 @@ def test_minilm_padding_does_not_change_embeddings(minilm: MiniLMEmbedder) -> No
     batched = minilm.embed(texts)
     single = np.stack([minilm.embed([t])[0] for t in texts])
     np.testing.assert_allclose(batched, single, atol=1e-5)
+
+
+REFERENCE = Path(__file__).parent / "data" / "minilm_st_reference.json"
+
+
+def test_minilm_matches_sentence_transformers(minilm: MiniLMEmbedder) -> None:
+    # Vectors written by bench/minilm_reference.py with sentence-transformers on torch (CPU)
+    # from the same model files; they include Chinese, an empty text and one over 256 tokens.
+    ref = json.loads(REFERENCE.read_text(encoding="utf-8"))
+    expected = np.asarray(ref["embeddings"], dtype=np.float32)
+    got = minilm.embed(ref["texts"])
+    assert got.shape == expected.shape == (len(ref["texts"]), 384)
+    assert float(np.abs(got - expected).max()) < 1e-5
+    assert float((got * expected).sum(1).min()) > 1 - 1e-6
