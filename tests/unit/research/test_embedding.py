@@ -6,9 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy.special import erf
 
 from dualtrack.errors import ConfigurationError
-from dualtrack.research.embedding import HashingEmbedder, MiniLMEmbedder, fetch_minilm
+from dualtrack.research.embedding import HashingEmbedder, MiniLMEmbedder, _gelu_, fetch_minilm
 
 from .conftest import REPO
 
@@ -22,6 +23,23 @@ def test_hashing_embedder_is_deterministic_and_normalised() -> None:
     np.testing.assert_allclose(np.linalg.norm(a[:3], axis=1), 1.0, rtol=1e-6)
     assert float(a[0] @ a[1]) > float(a[0] @ a[2])
     assert not a[3].any()
+
+
+def test_gelu_matches_the_exact_erf_gelu_in_float32() -> None:
+    x = np.concatenate(
+        [
+            np.linspace(-12, 12, 200_001),
+            np.random.default_rng(3).standard_normal(50_000) * 3,
+            [0.0, -0.0, 1e-30, -1e-30, 40.0, -40.0, 1e4, -1e4],
+        ]
+    )
+    exact = 0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))  # float64
+    got = x.astype(np.float32)
+    _gelu_(got)  # in place, in blocks smaller than the array
+    assert got.dtype == np.float32 and np.isfinite(got).all()
+    np.testing.assert_allclose(got, exact, atol=5e-7, rtol=2e-6)
+    # Tiny inputs keep their half, large ones pass through or vanish, nothing overflows.
+    np.testing.assert_allclose(got[-8:], [0, 0, 5e-31, -5e-31, 40, 0, 1e4, 0], rtol=1e-6, atol=0)
 
 
 def _fake_wheel_runner(contents: dict[str, bytes]):  # type: ignore[no-untyped-def]
