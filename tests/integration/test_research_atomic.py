@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from dualtrack.adapters.sql import SqlLedgerRepository
-from dualtrack.bootstrap import Platform
+from dualtrack.bootstrap import Platform, bootstrap
 from dualtrack.demo import SYSTEMS
 from dualtrack.errors import Conflict
 from dualtrack.research.wiring import SYSTEM_NAME, ResearchGateway
@@ -124,9 +124,27 @@ def test_failed_document_ledger_entry_leaves_no_document_and_no_stale_index(
         gateway.add_document(people.dev, filename="tidewater.md", data=DOC)
     assert gateway.list_documents() == [] and gateway.store.count_chunks() == 0
     assert gateway.store.version() == version and _actions(platform) == []
+    ledger.heal()
+    # Another process adds a document: the index version moves to the very number the
+    # rolled-back add had reached here, so only the gateway's own reset forces a rebuild.
+    other_platform = bootstrap(platform.settings)
+    try:
+        ResearchGateway(other_platform).add_document(
+            people.dev,
+            filename="ferry.md",
+            data=b"# Ferries\n\nThe Star Ferry fleet has nine vessels.",
+        )
+    finally:
+        other_platform.close()
+    assert gateway.store.version() == version + 1
     # The passage reached the in-memory index before the rollback; it must not be found.
     reply = gateway.ask(people.analyst, "How many containers did the terminal handle in 2023?")
-    assert reply.status == "refused" and reply.retrieved_chunk_ids == ()
+    assert reply.status == "refused"
+    assert not [c for c in reply.retrieved_chunk_ids if c.startswith("tidewater")]
+    reply = gateway.ask(people.analyst, "How many vessels does the Star Ferry fleet have?")
+    assert reply.status == "answered" and "nine vessels" in (
+        reply.answer.text if reply.answer else ""
+    )
 
 
 def test_entry_written_first_goes_when_the_rows_fail(
