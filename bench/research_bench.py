@@ -4,8 +4,10 @@
 
 * retrieval: hybrid search p50/p95 over N synthetic chunks (100k; 10k with --quick), with a
   naive per-document BM25 loop as the same-run baseline;
-* embeddings: numpy all-MiniLM-L6-v2 throughput vs sentence-transformers on the same
-  texts (skipped, and said so, when torch/sentence-transformers are not importable);
+* embeddings: numpy all-MiniLM-L6-v2 vs sentence-transformers (torch, CPU) on the same
+  model files, texts, batch size and thread count, in alternating repeats: texts/s, the
+  ratio and how closely the vectors agree (sentence-transformers skipped, and said so, when
+  it or torch is not installed);
 * prompt-injection check: per-request latency with detection and false-alarm rates on the
   held-out split, beside LLM Guard's published ~104 ms (a quoted figure, not measured here);
 * evaluation: the golden-set record (retrieval recall@5, citations, refusals...).
