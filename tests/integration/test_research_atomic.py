@@ -8,15 +8,23 @@ gateway works normally afterwards.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from dualtrack.adapters.research_sql import (
+    ResearchTransactions,
+    SqlHumanQueue,
+    SqlReviewRepository,
+)
 from dualtrack.adapters.sql import SqlLedgerRepository
 from dualtrack.bootstrap import Platform, bootstrap
 from dualtrack.demo import SYSTEMS
 from dualtrack.errors import Conflict
+from dualtrack.research.domain import HumanRequest
 from dualtrack.research.wiring import SYSTEM_NAME, ResearchGateway
 from dualtrack.research.wiring import service as research_service
 from tests.conftest import People
@@ -27,6 +35,7 @@ DOC = (
     b"The terminal handled 4.2 million containers in 2023."
 )
 INVESTMENT_QUESTION = "Should I buy Kowloon Tidewater shares?"
+AT = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 
 
 class LedgerFailure(RuntimeError):
@@ -159,3 +168,35 @@ def test_entry_written_first_goes_when_the_rows_fail(
         gateway.register_dataset(people.dev, "hk_results", filename="r.csv", content=csv)
     assert _actions(platform) == ["research.dataset.registered"]
     assert [d.dataset.name for d in gateway.list_datasets()] == ["hk_results"]
+
+
+def test_reads_inside_an_interaction_do_not_wait_for_its_own_write_lock(
+    platform: Platform,
+) -> None:
+    # On SQLite a read that took the write lock (BEGIN IMMEDIATE) would wait for the
+    # interaction holding it, until the 30 s busy timeout, and then fail.
+    tx = ResearchTransactions(platform.engine, platform.uow)
+    queue, reviews = SqlHumanQueue(tx), SqlReviewRepository(tx)
+    request = HumanRequest("h1", "i1", None, "a question", "client_requested_human", AT)
+    started = time.monotonic()
+    with tx.interaction():
+        queue.add(request)
+        assert reviews.list(status=None) == []
+        assert queue.list_requests() == []  # reads see committed rows only
+    assert queue.list_requests() == [request]
+    assert time.monotonic() - started < 10
+
+
+def test_redaction_after_the_first_write_needs_no_other_transaction(
+    platform: Platform, people: People, gateway: ResearchGateway
+) -> None:
+    gateway.add_document(people.dev, filename="tidewater.md", data=DOC)
+    review_id = gateway.ask(people.analyst, INVESTMENT_QUESTION).review_id
+    assert review_id is not None
+    # As when the reviewer acts minutes later: the 30 s policy cache has expired. The
+    # decision redacts its text after updating the review, inside the interaction.
+    gateway._policy_cache = None
+    started = time.monotonic()
+    view = gateway.decide(people.compliance, review_id, decision="approve")
+    assert view.item.status == "approved" and time.monotonic() - started < 10
+    assert _actions(platform)[-1] == "research.review.approved"

@@ -57,8 +57,8 @@ class ResearchTransactions:
     inside it opens a unit of work of the platform, so retrieval and a slow language model
     hold no lock, even on SQLite, whose transactions start with ``BEGIN IMMEDIATE``. Later
     writes join it; it commits when the block ends without an error and rolls back
-    otherwise. Reads use their own connections and see committed data. The state is a
-    context variable, so threads (API workers) never share an interaction.
+    otherwise. Reads use their own read-only connections and see committed data. The state
+    is a context variable, so threads (API workers) never share an interaction.
     """
 
     def __init__(self, engine: Engine, open_uow: Callable[[], SqlUnitOfWork]) -> None:
@@ -103,7 +103,9 @@ class ResearchTransactions:
             yield conn
 
     def connect(self) -> Connection:
-        return self._engine.connect()
+        # Read-only: on SQLite that is BEGIN DEFERRED, so a read never queues behind a
+        # writer, this very interaction's write lock included.
+        return self._engine.connect().execution_options(dualtrack_readonly=True)
 
 
 def _dump(value: Any) -> str:

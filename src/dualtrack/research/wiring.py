@@ -20,6 +20,7 @@ the library (:class:`ResearchAssistant`, :class:`DataAnalyst`) to the governed c
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import dataclasses
 import hashlib
 import logging
@@ -303,6 +304,10 @@ class ResearchGateway:
         self.pseudonymised = pseudonymiser is not None
         self.guard = PrivacyGuard("default")
         self._policy_cache: tuple[float, PrivacyPolicy] | None = None
+        #: The policy an open interaction redacts with (see ``_interaction``).
+        self._interaction_policy: contextvars.ContextVar[PrivacyPolicy | None] = (
+            contextvars.ContextVar(f"research_policy_{id(self)}", default=None)
+        )
         self.redactor = PolicyRedactor(self.guard, self._privacy_policy, pseudonymiser)
 
         def client_token(client_id: str) -> str:
@@ -323,13 +328,11 @@ class ResearchGateway:
                 api_key=key or None,
                 timeout_s=self.llm.timeout_s,
             )
-        engine = self.transactions
-        self.store = SqlChunkStore(
-            engine, embedder_id=self.embedder.model_id, dim=self.embedder.dim
-        )
-        self.reviews = SqlReviewRepository(engine)
-        self.human_queue = SqlHumanQueue(engine)
-        self.datasets = SqlDatasetRepository(engine)
+        db = self.transactions
+        self.store = SqlChunkStore(db, embedder_id=self.embedder.model_id, dim=self.embedder.dim)
+        self.reviews = SqlReviewRepository(db)
+        self.human_queue = SqlHumanQueue(db)
+        self.datasets = SqlDatasetRepository(db)
         self._lock = threading.RLock()
         self._reembed_stale()
         version = self.store.version()
@@ -342,7 +345,7 @@ class ResearchGateway:
             chat=self.chat,
             reviews=self.reviews,
             human_queue=self.human_queue,
-            opt_outs=SqlOptOutRegistry(engine, SystemClock()),
+            opt_outs=SqlOptOutRegistry(db, SystemClock()),
         )
         self.store.seen_version = version
         self._analyst: DataAnalyst | None = None
@@ -396,6 +399,9 @@ class ResearchGateway:
 
     def _privacy_policy(self) -> PrivacyPolicy:
         """The AI system's privacy policy (set through the privacy guard), else the template."""
+        pinned = self._interaction_policy.get()
+        if pinned is not None:
+            return pinned
         now = time.monotonic()
         if self._policy_cache is not None and now - self._policy_cache[0] < 30:
             return self._policy_cache[1]
@@ -437,8 +443,14 @@ class ResearchGateway:
 
     @contextlib.contextmanager
     def _interaction(self) -> Iterator[None]:
-        """The library call's rows and ledger entries commit together, or neither does."""
+        """The library call's rows and ledger entries commit together, or neither does.
+
+        The privacy policy is looked up before, and used for every redaction inside: once
+        the interaction has written, a lookup through the registry's and privacy guard's
+        own units of work would queue behind this interaction's SQLite write lock.
+        """
         seen = self.store.seen_version
+        token = self._interaction_policy.set(self._privacy_policy())
         try:
             with self.transactions.interaction():
                 yield
@@ -448,6 +460,8 @@ class ResearchGateway:
                 # back: rebuild it from the database on next use.
                 self.store.seen_version = None
             raise
+        finally:
+            self._interaction_policy.reset(token)
 
     # ------------------------------------------------------------------ documents
     def add_document(
