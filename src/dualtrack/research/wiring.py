@@ -6,6 +6,9 @@ the library (:class:`ResearchAssistant`, :class:`DataAnalyst`) to the governed c
 * storage: SQL chunk store, review queue, opt-outs, human queue and datasets
   (``dualtrack.adapters.research_sql``); the in-memory hybrid index is rebuilt lazily when
   ``research_state.index_version`` moved (another process added or deleted a document);
+* the ledger: each interaction (a question, a review decision, an opt-out, a document or
+  dataset change) writes its rows and its ledger entries in one transaction
+  (``ResearchTransactions``), opened at its first write;
 * the AI system: the assistant serves the inventory's "Client research assistant"; its risk
   tier is read from the registry on every question, so a re-tier takes effect at once;
 * privacy: questions, passages sent to a language model, and every ledger payload go
