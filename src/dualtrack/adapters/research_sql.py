@@ -1,19 +1,26 @@
 """SQL adapters for the research assistant's ports (SQLite and PostgreSQL).
 
-Each write is its own transaction. Adding or deleting a document writes the document, all
-its chunks and embeddings, and bumps ``research_state.index_version`` in one transaction, so
-a reader never sees half a document and every process can tell that its in-memory search
-index is stale.
+Outside an interaction each write is its own transaction. Inside
+``ResearchTransactions.interaction()`` every write of the repositories built on it, and every
+ledger entry recorded through ``ResearchTransactions.uow()``, go into one unit of work that
+commits at the end of the block or not at all: a question's review row and its
+``research.ask`` entry, say, are never stored one without the other.
+
+Adding or deleting a document writes the document, all its chunks and embeddings, and bumps
+``research_state.index_version`` in the same transaction, so a reader never sees half a
+document and every process can tell that its in-memory search index is stale.
 """
 
 from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,6 +28,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from dualtrack.adapters import research_tables as t
 from dualtrack.adapters.codec import decode, to_jsonable
+from dualtrack.adapters.sql import SqlUnitOfWork
 from dualtrack.errors import Conflict, InvalidInput, NotFound
 from dualtrack.ledger.domain import format_time
 from dualtrack.research.domain import Chunk, Dataset, Document, HumanRequest, ReviewItem
@@ -28,6 +36,76 @@ from dualtrack.research.domain import Chunk, Dataset, Document, HumanRequest, Re
 INDEX_VERSION = "index_version"
 DATASETS_VERSION = "datasets_version"
 _BATCH = 500
+
+
+class _Database(Protocol):
+    """What the repositories use of an ``Engine``; ``ResearchTransactions`` offers it too."""
+
+    def begin(self) -> AbstractContextManager[Connection]: ...
+    def connect(self) -> Connection: ...
+
+
+@dataclass(slots=True)
+class _Interaction:
+    uow: SqlUnitOfWork | None = None
+
+
+class ResearchTransactions:
+    """One transaction for all the writes and ledger entries of a research interaction.
+
+    ``interaction()`` opens no transaction by itself: the first write (or ledger record)
+    inside it opens a unit of work of the platform, so retrieval and a slow language model
+    hold no lock, even on SQLite, whose transactions start with ``BEGIN IMMEDIATE``. Later
+    writes join it; it commits when the block ends without an error and rolls back
+    otherwise. Reads use their own read-only connections and see committed data. The state
+    is a context variable, so threads (API workers) never share an interaction.
+    """
+
+    def __init__(self, engine: Engine, open_uow: Callable[[], SqlUnitOfWork]) -> None:
+        self._engine = engine
+        self._open_uow = open_uow
+        self._current: ContextVar[_Interaction | None] = ContextVar(
+            f"research_interaction_{id(self)}", default=None
+        )
+
+    @contextmanager
+    def interaction(self) -> Iterator[None]:
+        if self._current.get() is not None:  # nested: the outer block commits
+            yield
+            return
+        state = _Interaction()
+        token = self._current.set(state)
+        try:
+            yield
+            if state.uow is not None:
+                state.uow.commit()
+        finally:
+            self._current.reset(token)
+            if state.uow is not None:
+                state.uow.__exit__(None, None, None)  # rolls back unless committed
+
+    def uow(self) -> SqlUnitOfWork | None:
+        """The interaction's unit of work (opened now if need be); ``None`` outside one."""
+        state = self._current.get()
+        if state is None:
+            return None
+        if state.uow is None:
+            state.uow = self._open_uow().__enter__()
+        return state.uow
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        uow = self.uow()
+        if uow is not None:
+            yield uow.connection
+            return
+        with self._engine.begin() as conn:
+            yield conn
+
+    def connect(self) -> Connection:
+        # Read-only: on SQLite that is BEGIN DEFERRED, so a read never queues behind a
+        # writer, this very interaction's write lock included.
+        return self._engine.connect().execution_options(dualtrack_readonly=True)
 
 
 def _dump(value: Any) -> str:
@@ -47,7 +125,7 @@ def _bump(conn: Connection, key: str) -> int:
     )
 
 
-def read_version(engine: Engine, key: str) -> int:
+def read_version(engine: _Database, key: str) -> int:
     with engine.connect() as conn:
         value = conn.execute(
             select(t.research_state.c.value).where(t.research_state.c.key == key)
@@ -83,7 +161,7 @@ class SqlChunkStore:
     process wrote in between (the caller then rebuilds).
     """
 
-    def __init__(self, engine: Engine, *, embedder_id: str, dim: int) -> None:
+    def __init__(self, engine: _Database, *, embedder_id: str, dim: int) -> None:
         self._engine = engine
         self.embedder_id = embedder_id
         self.dim = dim
@@ -239,7 +317,7 @@ class SqlChunkStore:
 
 
 class SqlReviewRepository:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: _Database) -> None:
         self._engine = engine
 
     def add(self, item: ReviewItem) -> None:
@@ -289,7 +367,7 @@ class SqlReviewRepository:
 
 
 class SqlHumanQueue:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: _Database) -> None:
         self._engine = engine
 
     def add(self, request: HumanRequest) -> None:
@@ -316,7 +394,7 @@ class SqlHumanQueue:
 class SqlOptOutRegistry:
     """HKMA-GENAI-04 opt-outs. Client IDs are stored as given: the lookup needs them."""
 
-    def __init__(self, engine: Engine, clock: Any) -> None:
+    def __init__(self, engine: _Database, clock: Any) -> None:
         self._engine = engine
         self._clock = clock
 
@@ -355,7 +433,7 @@ class StoredDataset:
 
 
 class SqlDatasetRepository:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: _Database) -> None:
         self._engine = engine
 
     def version(self) -> int:
@@ -427,6 +505,7 @@ class SqlDatasetRepository:
 
 
 __all__ = [
+    "ResearchTransactions",
     "SqlChunkStore",
     "SqlDatasetRepository",
     "SqlHumanQueue",

@@ -6,6 +6,9 @@ the library (:class:`ResearchAssistant`, :class:`DataAnalyst`) to the governed c
 * storage: SQL chunk store, review queue, opt-outs, human queue and datasets
   (``dualtrack.adapters.research_sql``); the in-memory hybrid index is rebuilt lazily when
   ``research_state.index_version`` moved (another process added or deleted a document);
+* the ledger: each interaction (a question, a review decision, an opt-out, a document or
+  dataset change) writes its rows and its ledger entries in one transaction
+  (``ResearchTransactions``), opened at its first write;
 * the AI system: the assistant serves the inventory's "Client research assistant"; its risk
   tier is read from the registry on every question, so a re-tier takes effect at once;
 * privacy: questions, passages sent to a language model, and every ledger payload go
@@ -19,13 +22,15 @@ the library (:class:`ResearchAssistant`, :class:`DataAnalyst`) to the governed c
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import hashlib
 import logging
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,8 +41,9 @@ from numpy.typing import NDArray
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from dualtrack.adapters.audit import LedgerAuditSink
+from dualtrack.adapters.audit import LedgerAuditSink, UowAuditSink
 from dualtrack.adapters.research_sql import (
+    ResearchTransactions,
     SqlChunkStore,
     SqlDatasetRepository,
     SqlHumanQueue,
@@ -198,11 +204,21 @@ class PolicyRedactor:
 
 
 class PseudonymisingLedgerSink:
-    """``AuditSink`` to the ledger; client IDs become pseudonyms before they are written."""
+    """``AuditSink`` to the ledger; client IDs become pseudonyms before they are written.
 
-    def __init__(self, platform: Platform, client_token: Callable[[str], str]) -> None:
+    Inside an interaction of ``transactions`` the entry joins the interaction's unit of work
+    (it commits with the interaction's rows); outside one it commits on its own.
+    """
+
+    def __init__(
+        self,
+        platform: Platform,
+        client_token: Callable[[str], str],
+        transactions: ResearchTransactions | None = None,
+    ) -> None:
         self._ledger = LedgerAuditSink(platform.uow)
         self._client_token = client_token
+        self._transactions = transactions
 
     def record(
         self,
@@ -218,7 +234,9 @@ class PseudonymisingLedgerSink:
             clean["client_id"] = self._client_token(str(clean["client_id"]))
         if subject_type == "client":
             subject_id = self._client_token(subject_id)
-        self._ledger.record(
+        uow = self._transactions.uow() if self._transactions is not None else None
+        sink = UowAuditSink(uow) if uow is not None else self._ledger
+        sink.record(
             actor=actor,
             action=action,
             subject_type=subject_type,
@@ -289,6 +307,10 @@ class ResearchGateway:
         self.pseudonymised = pseudonymiser is not None
         self.guard = PrivacyGuard("default")
         self._policy_cache: tuple[float, PrivacyPolicy] | None = None
+        #: The policy an open interaction redacts with (see ``_interaction``).
+        self._interaction_policy: contextvars.ContextVar[PrivacyPolicy | None] = (
+            contextvars.ContextVar(f"research_policy_{id(self)}", default=None)
+        )
         self.redactor = PolicyRedactor(self.guard, self._privacy_policy, pseudonymiser)
 
         def client_token(client_id: str) -> str:
@@ -296,7 +318,9 @@ class ResearchGateway:
                 return "<CUSTOMER_ID>"
             return pseudonymiser.token("CUSTOMER_ID", client_id)
 
-        self.audit = PseudonymisingLedgerSink(platform, client_token)
+        # One transaction per interaction for its rows and its ledger entries.
+        self.transactions = ResearchTransactions(platform.engine, platform.uow)
+        self.audit = PseudonymisingLedgerSink(platform, client_token, self.transactions)
         self.chat: ChatModel | None = None
         if self.llm.configured:
             assert self.llm.url is not None and self.llm.model is not None
@@ -307,13 +331,11 @@ class ResearchGateway:
                 api_key=key or None,
                 timeout_s=self.llm.timeout_s,
             )
-        engine = platform.engine
-        self.store = SqlChunkStore(
-            engine, embedder_id=self.embedder.model_id, dim=self.embedder.dim
-        )
-        self.reviews = SqlReviewRepository(engine)
-        self.human_queue = SqlHumanQueue(engine)
-        self.datasets = SqlDatasetRepository(engine)
+        db = self.transactions
+        self.store = SqlChunkStore(db, embedder_id=self.embedder.model_id, dim=self.embedder.dim)
+        self.reviews = SqlReviewRepository(db)
+        self.human_queue = SqlHumanQueue(db)
+        self.datasets = SqlDatasetRepository(db)
         self._lock = threading.RLock()
         self._reembed_stale()
         version = self.store.version()
@@ -326,7 +348,7 @@ class ResearchGateway:
             chat=self.chat,
             reviews=self.reviews,
             human_queue=self.human_queue,
-            opt_outs=SqlOptOutRegistry(engine, SystemClock()),
+            opt_outs=SqlOptOutRegistry(db, SystemClock()),
         )
         self.store.seen_version = version
         self._analyst: DataAnalyst | None = None
@@ -380,6 +402,9 @@ class ResearchGateway:
 
     def _privacy_policy(self) -> PrivacyPolicy:
         """The AI system's privacy policy (set through the privacy guard), else the template."""
+        pinned = self._interaction_policy.get()
+        if pinned is not None:
+            return pinned
         now = time.monotonic()
         if self._policy_cache is not None and now - self._policy_cache[0] < 30:
             return self._policy_cache[1]
@@ -419,6 +444,28 @@ class ResearchGateway:
         self.assistant.index = index
         self.store.seen_version = current
 
+    @contextlib.contextmanager
+    def _interaction(self) -> Iterator[None]:
+        """The library call's rows and ledger entries commit together, or neither does.
+
+        The privacy policy is looked up before, and used for every redaction inside: once
+        the interaction has written, a lookup through the registry's and privacy guard's
+        own units of work would queue behind this interaction's SQLite write lock.
+        """
+        seen = self.store.seen_version
+        token = self._interaction_policy.set(self._privacy_policy())
+        try:
+            with self.transactions.interaction():
+                yield
+        except BaseException:
+            if self.store.seen_version != seen:
+                # The chunk store wrote, so the in-memory index may hold what was rolled
+                # back: rebuild it from the database on next use.
+                self.store.seen_version = None
+            raise
+        finally:
+            self._interaction_policy.reset(token)
+
     # ------------------------------------------------------------------ documents
     def add_document(
         self, actor: Actor, *, filename: str, data: bytes, title: str | None = None
@@ -429,9 +476,10 @@ class ResearchGateway:
             self._sync_index()
             system = self.system()
             self.assistant.config = dataclasses.replace(self.assistant.config, system_id=system.id)
-            return self.assistant.add_document(
-                filename=name, data=data, actor=actor.username, title=title
-            )
+            with self._interaction():
+                return self.assistant.add_document(
+                    filename=name, data=data, actor=actor.username, title=title
+                )
 
     def delete_document(self, actor: Actor, doc_id: str, *, reason: str) -> None:
         _require(actor, _RETENTION, "delete documents (retention)")
@@ -439,7 +487,8 @@ class ResearchGateway:
             raise InvalidInput("say why the document is deleted (--reason)")
         with self._lock:
             self._sync_index()
-            self.assistant.delete_document(doc_id, actor=actor.username, reason=reason.strip())
+            with self._interaction():
+                self.assistant.delete_document(doc_id, actor=actor.username, reason=reason.strip())
 
     def list_documents(self) -> list[Document]:
         return self.store.list_documents()
@@ -470,9 +519,13 @@ class ResearchGateway:
         with self._lock:
             self._configure()
             self._sync_index()
-            return self.assistant.ask(
-                question, asker=actor.username, client_id=client_id, request_human=request_human
-            )
+            with self._interaction():
+                return self.assistant.ask(
+                    question,
+                    asker=actor.username,
+                    client_id=client_id,
+                    request_human=request_human,
+                )
 
     # ------------------------------------------------------------------ review and opt-out
     def reviews_for(self, actor: Actor, *, status: str | None = "pending") -> list[ReviewItem]:
@@ -501,14 +554,15 @@ class ResearchGateway:
         with self._lock:
             self._configure()
             try:
-                item = self.assistant.decide_review(
-                    review_id,
-                    decision=decision,
-                    reviewer=actor.username,
-                    reviewer_role=REVIEWER_ROLE_FOR.get(actor.role, actor.role.value),
-                    edited_text=edited_text,
-                    note=note,
-                )
+                with self._interaction():
+                    item = self.assistant.decide_review(
+                        review_id,
+                        decision=decision,
+                        reviewer=actor.username,
+                        reviewer_role=REVIEWER_ROLE_FOR.get(actor.role, actor.role.value),
+                        edited_text=edited_text,
+                        note=note,
+                    )
             except IllegalTransition as exc:
                 # Re-raised without the library's ``status`` field, which the API's problem
                 # builder would take for the HTTP status argument.
@@ -522,7 +576,8 @@ class ResearchGateway:
             raise InvalidInput("client_id must be 1-100 characters")
         with self._lock:
             self._configure()
-            self.assistant.set_opt_out(client_id, opted_out, actor=actor.username)
+            with self._interaction():
+                self.assistant.set_opt_out(client_id, opted_out, actor=actor.username)
 
     def human_requests(self, actor: Actor) -> list[HumanRequest]:
         _require(actor, _OPT_OUT_KEEPERS | _REVIEW_READERS, "see the human queue")
@@ -553,7 +608,11 @@ class ResearchGateway:
         if len(content) > MAX_DATASET_BYTES:
             raise InvalidInput("dataset file too large", max_bytes=MAX_DATASET_BYTES)
         suffix = Path(filename).suffix.lower()
-        with self._lock, tempfile.TemporaryDirectory(prefix="dualtrack-ds-") as tmp:
+        with (
+            self._lock,
+            tempfile.TemporaryDirectory(prefix="dualtrack-ds-") as tmp,
+            self._interaction(),
+        ):
             path = Path(tmp) / f"upload{suffix}"
             path.write_bytes(content)
             # Validate (and ledger) through the library before anything is stored.
