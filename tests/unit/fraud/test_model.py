@@ -118,8 +118,9 @@ def test_pipelines_train_small_models(tmp_path: Path) -> None:
     from dualtrack.fraud.simulator import SimulatorConfig
 
     fast = {"learning_rate": 0.2, "num_threads": 1, "metric": "auc"}
-    ulb = train_ulb(SAMPLE, holdout="none", params=fast)
+    ulb = train_ulb(SAMPLE, holdout="none", params=fast, seeds=(1, 2))
     assert ulb.artifact.feature_set == "ulb_pca_v1"
+    assert ulb.artifact.params["bagged_seeds"] == [1, 2]
     config = SimulatorConfig(
         n_customers=800,
         n_merchants=100,
