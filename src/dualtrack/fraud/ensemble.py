@@ -25,6 +25,7 @@ import lightgbm as lgb
 import numpy as np
 import numpy.typing as npt
 import polars as pl
+from sklearn.ensemble import ExtraTreesClassifier
 
 from dualtrack.fraud.domain import BudgetPolicy, CostPolicy
 from dualtrack.fraud.errors import FraudInputError
@@ -181,10 +182,45 @@ def train_bagged_model(
     return TrainingResult(artifact, scores, baseline_scores)
 
 
+#: The ExtraTrees partner of the ULB benchmark blend (as in the inner cross-validation).
+EXTRA_TREES_PARAMS: dict[str, Any] = {
+    "n_estimators": 100,
+    "max_features": "sqrt",
+    "min_samples_leaf": 1,
+    "random_state": 1,
+}
+
+
+def fit_extra_trees(
+    x: npt.NDArray[np.float64], y: npt.NDArray[Any], *, n_jobs: int = 1
+) -> ExtraTreesClassifier:
+    """Fit the benchmark blend's ExtraTrees model (:data:`EXTRA_TREES_PARAMS`)."""
+    model = ExtraTreesClassifier(**EXTRA_TREES_PARAMS, n_jobs=n_jobs)
+    return model.fit(x, y)
+
+
+def blend_scores(
+    bag_probabilities: npt.NDArray[np.float64], extra_trees_probabilities: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """The ULB benchmark blend: the mean of the bag's and ExtraTrees' fraud probabilities.
+
+    Used by ``bench/fraud_quality.py`` only; a registered artifact is the LightGBM bag alone
+    (one LightGBM model, TreeSHAP reason codes), see docs/fraud.md.
+    """
+    a = np.asarray(bag_probabilities, dtype=np.float64)
+    b = np.asarray(extra_trees_probabilities, dtype=np.float64)
+    if a.shape != b.shape:
+        raise FraudInputError("blend inputs differ in shape", left=a.shape, right=b.shape)
+    return 0.5 * a + 0.5 * b
+
+
 __all__ = [
     "BAGGED_SEEDS",
+    "EXTRA_TREES_PARAMS",
     "REGULARISED_PARAMS",
     "ULB_BAG_PARAMS",
+    "blend_scores",
+    "fit_extra_trees",
     "merge_models",
     "train_bagged_model",
 ]

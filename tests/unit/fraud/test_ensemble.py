@@ -12,7 +12,7 @@ import pytest
 from dualtrack.fraud.datasets import ULB_FEATURES, load_ulb
 from dualtrack.fraud.ensemble import merge_models, train_bagged_model
 from dualtrack.fraud.errors import FraudInputError
-from dualtrack.fraud.model import ModelArtifact, train_model
+from dualtrack.fraud.model import ModelArtifact, evaluate, train_model
 
 from .test_datasets import SAMPLE
 
@@ -117,3 +117,20 @@ def test_bag_refuses_no_seeds_and_missing_columns() -> None:
         train_bagged_model(
             pl.DataFrame({"a": [1.0]}), feature_names=["a", "b"], feature_set="ulb_pca_v1"
         )
+
+
+def test_extra_trees_blend_on_the_ulb_sample() -> None:
+    from dualtrack.fraud.ensemble import blend_scores, fit_extra_trees
+
+    frame = load_ulb(SAMPLE)
+    x = frame.select(ULB_FEATURES).to_numpy()
+    y = frame["Class"].to_numpy()
+    train, test = np.arange(len(y)) % 4 != 0, np.arange(len(y)) % 4 == 0
+    extra = fit_extra_trees(x[train], y[train])
+    et = extra.predict_proba(x[test])[:, 1]
+    assert len(extra.estimators_) == 100
+    assert evaluate(y[test], et).auprc > 0.6
+    other = np.full(len(et), 0.2)
+    np.testing.assert_allclose(blend_scores(et, other), 0.5 * et + 0.1)
+    with pytest.raises(FraudInputError):
+        blend_scores(et, other[:-1])
