@@ -163,7 +163,26 @@ def report(out: Path) -> dict[str, Any]:
         }
         for name, s in recipes.items()
     }
+    paired: dict[str, list[float]] = {}
+    if {"A1", "A-bag3", "A-bag3+ET"} <= recipes.keys():
+        # paired bootstrap over rows (the fitted models held fixed) of AUPRC differences
+        rng = np.random.default_rng(0)
+        pairs = (("A-bag3+ET", "A1"), ("A-bag3", "A1"), ("A-bag3+ET", "A-bag3"))
+        draws: dict[str, list[float]] = {f"{a} - {b}": [] for a, b in pairs}
+        for _ in range(100):
+            w = np.bincount(rng.integers(0, len(y), len(y)), minlength=len(y))
+            ap = {
+                k: average_precision_score(y, recipes[k], sample_weight=w)
+                for k in ("A1", "A-bag3", "A-bag3+ET")
+            }
+            for a, b in pairs:
+                draws[f"{a} - {b}"].append(ap[a] - ap[b])
+        paired = {
+            k: [round(float(np.percentile(v, q)), 4) for q in (2.5, 50, 97.5)]
+            for k, v in draws.items()
+        }
     return {
+        "paired_bootstrap_auprc_difference_2_5_50_97_5": paired,
         "selection_rule": "highest pooled inner AUPRC; a LightGBM-only recipe is preferred "
         "when within 0.005 of the best (one model text, TreeSHAP reasons)",
         "rows": len(y),
