@@ -134,3 +134,14 @@ def test_extra_trees_blend_on_the_ulb_sample() -> None:
     np.testing.assert_allclose(blend_scores(et, other), 0.5 * et + 0.1)
     with pytest.raises(FraudInputError):
         blend_scores(et, other[:-1])
+
+
+def test_wiring_trains_the_ulb_bag() -> None:
+    from dualtrack.fraud import wiring
+
+    result = wiring.train_on_ulb(
+        SAMPLE, params=SMALL, max_rounds=40, early_stopping_rounds=10, seeds=(1, 2)
+    )
+    assert result.artifact.feature_set == "ulb_pca_v1"
+    assert result.artifact.params["bagged_seeds"] == [1, 2]
+    assert result.artifact.num_trees == sum(result.artifact.params["member_trees"])
