@@ -12,6 +12,8 @@ The pieces, from data to decisions:
 * :mod:`~dualtrack.fraud.model`: LightGBM training with a logistic-regression baseline,
   metrics (AUPRC, ROC AUC, recall at fixed FPR, Brier), thresholds from a cost or an
   alert-budget policy, and a hashed :class:`ModelArtifact` the registry can pin.
+  :mod:`~dualtrack.fraud.ensemble` trains the ULB model as a seed bag merged into one
+  LightGBM model (same artifact format) and holds the ULB benchmark's ExtraTrees blend.
 * :mod:`~dualtrack.fraud.service`: :class:`FraudScorer` (model + thresholds + rules +
   online state; allow / review / block with TreeSHAP reason codes where a decision needs
   them) and :class:`CaseService` (alerts, cases, analyst verdicts, label export).

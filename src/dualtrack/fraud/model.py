@@ -105,6 +105,35 @@ def evaluate(y_true: npt.NDArray[Any], scores: npt.NDArray[np.float64]) -> Model
     )
 
 
+def _weighted_metrics(
+    group: npt.NDArray[np.intp],
+    n_groups: int,
+    y: npt.NDArray[np.int64],
+    sq_error: npt.NDArray[np.float64],
+    weights: npt.NDArray[np.float64],
+) -> dict[str, float]:
+    """:func:`evaluate`'s rates for rows repeated ``weights`` times, in O(n).
+
+    ``group`` numbers each row's distinct score, 0 for the highest. Repeating a row ``w``
+    times and weighting it by ``w`` give the same curves (sklearn groups tied scores), so
+    these equal :func:`evaluate` on the resampled rows.
+    """
+    tp = np.cumsum(np.bincount(group, weights=weights * y, minlength=n_groups))
+    fp = np.cumsum(np.bincount(group, weights=weights * (1 - y), minlength=n_groups))
+    pos, neg = tp[-1], fp[-1]
+    tpr = np.r_[0.0, tp / pos]
+    fpr = np.r_[0.0, fp / neg]
+    flagged = tp + fp
+    precision = np.divide(tp, flagged, out=np.ones_like(tp), where=flagged > 0)
+    return {
+        "auprc": float(np.sum(np.diff(tpr) * precision)),
+        "roc_auc": float(np.trapezoid(tpr, fpr)),
+        "recall_at_1pct_fpr": float(tpr[fpr <= 0.01].max()),
+        "recall_at_01pct_fpr": float(tpr[fpr <= 0.001].max()),
+        "brier": float(np.dot(weights, sq_error) / weights.sum()),
+    }
+
+
 def bootstrap_intervals(
     y_true: npt.NDArray[Any],
     scores: npt.NDArray[np.float64],
@@ -112,18 +141,32 @@ def bootstrap_intervals(
     n_boot: int = 200,
     seed: int = 0,
 ) -> dict[str, tuple[float, float]]:
-    """95% percentile bootstrap intervals of every :class:`ModelMetrics` rate."""
+    """95% percentile bootstrap intervals of every :class:`ModelMetrics` rate.
+
+    Each resample draws ``len(y)`` row indices with replacement and computes the metrics
+    of the resampled rows. The rows are sorted once; a resample is evaluated as row counts
+    (weights) over that order, which gives the same values as :func:`evaluate` on the
+    resampled rows at a fraction of the cost (no sort per resample).
+    """
     rng = np.random.default_rng(seed)
     y = np.asarray(y_true).astype(np.int64)
+    s = np.asarray(scores, dtype=np.float64)
+    order = np.argsort(-s, kind="stable")
+    sorted_scores = s[order]
+    starts = np.r_[True, sorted_scores[1:] != sorted_scores[:-1]]
+    group = np.empty(len(s), dtype=np.intp)
+    group[order] = np.cumsum(starts) - 1
+    n_groups = int(starts.sum())
+    sq_error = (s - y) ** 2
     draws: dict[str, list[float]] = {}
     for _ in range(n_boot):
         sample = rng.integers(0, len(y), size=len(y))
-        if y[sample].min() == y[sample].max():
+        weights = np.bincount(sample, minlength=len(y)).astype(np.float64)
+        positives = float(np.dot(weights, y))
+        if positives in (0.0, float(len(y))):
             continue
-        metrics = asdict(evaluate(y[sample], scores[sample]))
-        for key, value in metrics.items():
-            if key not in ("n", "positives"):
-                draws.setdefault(key, []).append(value)
+        for key, value in _weighted_metrics(group, n_groups, y, sq_error, weights).items():
+            draws.setdefault(key, []).append(value)
     return {
         key: (float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5)))
         for key, v in draws.items()
@@ -251,6 +294,15 @@ class ModelArtifact:
         return lgb.Booster(model_str=self.model_text)
 
 
+def fit_logistic_baseline(
+    x_fit: npt.NDArray[np.float64], y_fit: npt.NDArray[Any], x_score: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Fit the standardised, L2-regularised (C=0.1) logistic baseline; score ``x_score``."""
+    baseline = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1_000, C=0.1))
+    baseline.fit(x_fit, y_fit)
+    return np.asarray(baseline.predict_proba(x_score)[:, 1], dtype=np.float64)
+
+
 @dataclass(frozen=True, slots=True)
 class TrainingResult:
     """What :func:`train_model` returns: the artifact and its validation predictions."""
@@ -301,9 +353,7 @@ def train_model(
     model_text = booster.model_to_string(num_iteration=best)
     final = lgb.Booster(model_str=model_text)
     scores = np.asarray(final.predict(x[val]), dtype=np.float64)
-    baseline = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1_000, C=0.1))
-    baseline.fit(x[fit], y[fit])
-    baseline_scores = np.asarray(baseline.predict_proba(x[val])[:, 1], dtype=np.float64)
+    baseline_scores = fit_logistic_baseline(x[fit], y[fit], x[val])
     thresholds = choose_thresholds(y[val], scores, policy or CostPolicy())
     artifact = ModelArtifact(
         model_text=model_text,
@@ -328,6 +378,7 @@ __all__ = [
     "bootstrap_intervals",
     "choose_thresholds",
     "evaluate",
+    "fit_logistic_baseline",
     "frame_fingerprint",
     "recall_at_fpr",
     "train_model",

@@ -7,6 +7,7 @@ its ``artifact_sha256``, ``training_fingerprint`` and metrics.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,6 +16,7 @@ import polars as pl
 
 from dualtrack.fraud.datasets import ULB_FEATURES, load_ulb
 from dualtrack.fraud.domain import BudgetPolicy, CostPolicy
+from dualtrack.fraud.ensemble import BAGGED_SEEDS, ULB_BAG_PARAMS, train_bagged_model
 from dualtrack.fraud.features import FEATURE_NAMES, with_features
 from dualtrack.fraud.model import TrainingResult, train_model
 from dualtrack.fraud.simulator import HKPaymentsSimulator, SimulatorConfig
@@ -26,23 +28,26 @@ def train_ulb(
     holdout: Literal["time", "none"] = "time",
     policy: CostPolicy | BudgetPolicy | None = None,
     params: dict[str, Any] | None = None,
+    seeds: Sequence[int] = BAGGED_SEEDS,
 ) -> TrainingResult:
     """Train on a ULB-format CSV.
 
     ``holdout="time"`` keeps the last 20% by ``Time`` out of training entirely (as in the
     benchmark); ``"none"`` trains on everything. Either way the last 15% (by time) of the
-    training rows drive early stopping, metrics and thresholds.
+    training rows drive early stopping, metrics and thresholds. The model is the benchmark's
+    seed bag (``seeds`` members with ``ULB_BAG_PARAMS``, which ``params`` override).
     """
     frame = load_ulb(csv_path).sort("Time", maintain_order=True)
     if holdout == "time":
         frame = frame.head(int(frame.height * 0.8))
-    return train_model(
+    return train_bagged_model(
         frame,
         feature_names=ULB_FEATURES,
         feature_set="ulb_pca_v1",
         label="Class",
         policy=policy,
-        params=params,
+        params={**ULB_BAG_PARAMS, **(params or {})},
+        seeds=seeds,
     )
 
 

@@ -51,6 +51,7 @@ from dualtrack.bootstrap import Platform
 from dualtrack.errors import NotFound, PlatformError, RoleNotAllowed
 from dualtrack.fraud.datasets import ULB_FEATURES, fetch_ulb, load_ulb
 from dualtrack.fraud.domain import Alert, BudgetPolicy, Case, CaseStatus, CostPolicy, Label
+from dualtrack.fraud.ensemble import BAGGED_SEEDS, ULB_BAG_PARAMS, train_bagged_model
 from dualtrack.fraud.features import FEATURE_NAMES, OnlineFeatureEngine, with_features
 from dualtrack.fraud.governed import (
     FRAUD_SYSTEM_NAME,
@@ -399,16 +400,22 @@ def train_on_ulb(
     params: Mapping[str, Any] | None = None,
     max_rounds: int = 3_000,
     early_stopping_rounds: int = 200,
+    seeds: Sequence[int] = BAGGED_SEEDS,
 ) -> TrainingResult:
-    """Train the ``ulb_pca_v1`` model on a ULB-format CSV, time-ordered (last 15% validate)."""
+    """Train the ``ulb_pca_v1`` model on a ULB-format CSV, time-ordered (last 15% validate).
+
+    The model is the benchmark's seed bag (``dualtrack.fraud.ensemble``): ``seeds`` members
+    with ``ULB_BAG_PARAMS`` (``params`` override them), merged into one LightGBM model.
+    """
     frame = load_ulb(csv_path).sort("Time", maintain_order=True)
-    return train_model(
+    return train_bagged_model(
         frame,
         feature_names=ULB_FEATURES,
         feature_set="ulb_pca_v1",
         label="Class",
         policy=policy,
-        params=dict(params or {}),
+        params={**ULB_BAG_PARAMS, **(params or {})},
+        seeds=seeds,
         max_rounds=max_rounds,
         early_stopping_rounds=early_stopping_rounds,
     )

@@ -118,8 +118,9 @@ def test_pipelines_train_small_models(tmp_path: Path) -> None:
     from dualtrack.fraud.simulator import SimulatorConfig
 
     fast = {"learning_rate": 0.2, "num_threads": 1, "metric": "auc"}
-    ulb = train_ulb(SAMPLE, holdout="none", params=fast)
+    ulb = train_ulb(SAMPLE, holdout="none", params=fast, seeds=(1, 2))
     assert ulb.artifact.feature_set == "ulb_pca_v1"
+    assert ulb.artifact.params["bagged_seeds"] == [1, 2]
     config = SimulatorConfig(
         n_customers=800,
         n_merchants=100,
@@ -133,3 +134,25 @@ def test_pipelines_train_small_models(tmp_path: Path) -> None:
     )
     assert sim.artifact.thresholds.policy == "budget"
     assert sim.artifact.metrics.positives > 0
+
+
+def test_bootstrap_intervals_equal_evaluate_on_the_same_resamples() -> None:
+    from dataclasses import asdict
+
+    from dualtrack.fraud.model import bootstrap_intervals
+
+    rng = np.random.default_rng(5)
+    y = (rng.random(3_000) < 0.02).astype(int)
+    scores = np.round(np.clip(rng.beta(1, 20, 3_000) + y * rng.beta(2, 2, 3_000), 0, 1), 2)
+    fast = bootstrap_intervals(y, scores, n_boot=40, seed=3)
+    draw = np.random.default_rng(3)
+    slow: dict[str, list[float]] = {}
+    for _ in range(40):
+        sample = draw.integers(0, len(y), size=len(y))
+        for key, value in asdict(evaluate(y[sample], scores[sample])).items():
+            if key not in ("n", "positives"):
+                slow.setdefault(key, []).append(value)
+    assert fast.keys() == slow.keys()
+    for key, values in slow.items():
+        expected = (np.percentile(values, 2.5), np.percentile(values, 97.5))
+        assert fast[key] == pytest.approx(expected, abs=1e-12), key
