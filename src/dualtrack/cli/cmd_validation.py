@@ -109,7 +109,12 @@ def fraud_data(
         "var/data/fraud-validation"
     ),
     customers: Annotated[int, typer.Option(help="Simulated customers (as `fraud train`).")] = 5_000,
-    valid_days: Annotated[int, typer.Option(help="Later days to validate on.")] = 6,
+    valid_days: Annotated[
+        int,
+        typer.Option(
+            help="Later days to validate on (enough frauds per protected group to compare rates)."
+        ),
+    ] = 14,
     days: Annotated[int, typer.Option(help="Simulated days (as `fraud train`).")] = 20,
     seed: Annotated[int, typer.Option(help="Simulator seed (as `fraud train`).")] = 7,
 ) -> None:

@@ -35,7 +35,7 @@ def write_fraud_files(
     customers: int = 5_000,
     days: int = 20,
     seed: int = 7,
-    valid_days: int = 6,
+    valid_days: int = 14,
 ) -> dict[str, Path]:
     """Simulate, compute features, attach protected attributes and write Parquet files."""
     from dualtrack.fraud.features import FEATURE_NAMES, with_features

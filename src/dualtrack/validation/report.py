@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 
 from dualtrack.validation.domain import ValidationRun, ValidationTestResult
+from dualtrack.validation.stats import critical_z, wilson_interval
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -139,6 +140,19 @@ def _score_psi_chart(result: ValidationTestResult) -> str | None:
     return _svg(fig)
 
 
+CATEGORY_NOTES = {
+    "fairness": (
+        "Evidence rule: a gap between two groups fails a fairness test only when its point "
+        "estimate is beyond the limit and its confidence interval (Newcombe for differences, "
+        "Katz for ratios; the level in the configuration, Bonferroni-adjusted over the pairs "
+        "of groups) excludes parity. Rates resting on fewer than min_group_size cases "
+        "(rows; frauds for TPR and FNR; genuine rows for FPR) are not compared, and are named "
+        "in the result, as are material gaps the data cannot yet tell from parity. Bars show "
+        "each group's selection rate with its 95% Wilson interval."
+    ),
+}
+
+
 def _fairness_chart(result: ValidationTestResult) -> str | None:
     attrs = result.details.get("attributes") or {}
     panels = [(name, a.get("groups") or []) for name, a in sorted(attrs.items()) if a.get("groups")]
@@ -149,7 +163,15 @@ def _fairness_chart(result: ValidationTestResult) -> str | None:
     for ax, (name, groups) in zip(axes, panels, strict=False):
         labels = [_ascii(g["group"]) for g in groups]
         rates = [g["selection_rate"] or 0.0 for g in groups]
-        ax.barh(labels, rates, color=_COLOURS["cur"])
+        z = critical_z(0.95)
+        bounds = [
+            wilson_interval(r * g["n"], g["n"], z) for r, g in zip(rates, groups, strict=True)
+        ]
+        err = [
+            [max(r - lo, 0.0) for r, (lo, _) in zip(rates, bounds, strict=True)],
+            [max(hi - r, 0.0) for r, (_, hi) in zip(rates, bounds, strict=True)],
+        ]
+        ax.barh(labels, rates, color=_COLOURS["cur"], xerr=err, ecolor="#333333", capsize=2)
         ax.set_title(f"{_ascii(name)}: selection rate by group", fontsize=9)
         ax.tick_params(labelsize=7)
     for ax in axes[len(panels) :]:
@@ -223,6 +245,7 @@ def render_html(run: ValidationRun, *, title: str = "Model validation report") -
             "title": CATEGORY_TITLES.get(key, key),
             "results": results,
             "charts": charts.get(key, []),
+            "note": CATEGORY_NOTES.get(key, ""),
         }
         for key, results in by_category.items()
     ]

@@ -64,3 +64,16 @@ def test_watchlist_holds_only_mule_accounts(simulator: HKPaymentsSimulator) -> N
     )
     assert everyone.watchlist() == set(everyone.account_ids[everyone.mules].tolist())
     assert SMALL.n_customers == len(simulator.customer_ids)
+
+
+def test_amount_alone_does_not_separate_fraud(stream: pl.DataFrame) -> None:
+    """Fraud amounts overlap with genuine ones (else the validation flags leakage, rightly)."""
+    from sklearn.metrics import roc_auc_score
+
+    y = stream["is_fraud"].to_numpy()
+    amount_auc = roc_auc_score(y, stream["amount"].to_numpy())
+    assert 0.6 < amount_auc < 0.9  # informative, as in real data, but far from a give-away
+    fraud = stream.filter(pl.col("is_fraud") == 1)
+    genuine = stream.filter(pl.col("is_fraud") == 0)
+    # a sizeable share of frauds is smaller than the genuine 99th percentile
+    assert (fraud["amount"] < genuine["amount"].quantile(0.99)).mean() > 0.5

@@ -152,3 +152,41 @@ def test_fast_edge_counting_equals_searchsorted(kind: str) -> None:
     got = count_edges_at_or_below(edges, cur, missing)
     want = np.searchsorted(edges, cur, side="right")
     np.testing.assert_array_equal(got[~missing], want[~missing])
+
+
+def test_wilson_interval_matches_scipy() -> None:
+    from dualtrack.validation.stats import critical_z, wilson_interval
+
+    z = critical_z(0.95)
+    for k, n in ((0, 20), (3, 40), (19, 20), (500, 1000)):
+        ci = sps.binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+        assert wilson_interval(k, n, z) == pytest.approx((ci.low, ci.high), abs=1e-9)
+
+
+def test_difference_interval_reproduces_newcombe_1998() -> None:
+    from dualtrack.validation.stats import critical_z, difference_interval
+
+    # Newcombe (1998), example (a): 56/70 vs 48/80, method 10 gives 0.0524 to 0.3339
+    diff, lo, hi = difference_interval(56, 70, 48, 80, critical_z(0.95))
+    assert diff == pytest.approx(0.2)
+    assert (round(lo, 4), round(hi, 4)) == (0.0524, 0.3339)
+
+
+def test_ratio_interval_matches_scipy_relative_risk() -> None:
+    from scipy.stats.contingency import relative_risk
+
+    from dualtrack.validation.stats import critical_z, ratio_interval
+
+    ratio, lo, hi = ratio_interval(10, 100, 20, 120, critical_z(0.95))
+    ci = relative_risk(10, 100, 20, 120).confidence_interval(0.95)
+    assert (ratio, lo, hi) == pytest.approx((0.6, ci.low, ci.high))
+    # an empty cell gets the 0.5 correction instead of an infinite interval
+    assert all(math.isfinite(v) for v in ratio_interval(0, 50, 5, 50, 1.96))
+
+
+def test_critical_z_refuses_a_confidence_outside_zero_one() -> None:
+    from dualtrack.validation.stats import critical_z
+
+    assert critical_z(0.95, 6) > critical_z(0.95, 1)
+    with pytest.raises(ValueError, match="confidence"):
+        critical_z(1.0)
