@@ -287,6 +287,7 @@ async def test_policies_per_ai_system(
     assert r.status_code == 200, r.text
     assert r.json()["revision"] == 1 and r.json()["template"] == "fraud-scoring"
     record = {
+        "customer_id": "C-0042",
         "hkid": "K302817(8)",
         "name": "CHAN Tai Man",
         "amount": 1200.5,
@@ -295,9 +296,8 @@ async def test_policies_per_ai_system(
     }
     r = await client.post(f"{url}/apply", json={"record": record}, headers=keys.dev)
     out = r.json()["record"]
-    assert set(out) == {"hkid", "amount", "memo"}
-    assert out["hkid"].startswith("HKID_") and out["amount"] == 1200.5
-    assert "<PERSON>" in out["memo"] and "9123" not in out["memo"]
+    assert set(out) == {"customer_id", "amount"}  # the fraud template drops the rest
+    assert out["customer_id"].startswith("CUSTOMER_ID_") and out["amount"] == 1200.5
     custom = {
         "policy": {
             "fields": [{"path": "hkid", "action": "drop"}],
@@ -307,6 +307,10 @@ async def test_policies_per_ai_system(
     }
     r = await client.put(url, json=custom, headers=keys.admin)
     assert r.json()["revision"] == 2 and r.json()["template"] is None
+    r = await client.post(f"{url}/apply", json={"record": record}, headers=keys.dev)
+    out = r.json()["record"]
+    assert "hkid" not in out and out["amount"] == 1200.5
+    assert "<PERSON>" in out["memo"] and "9123" not in out["memo"]
     r = await client.put(url, json={"policy": {"fields": [{"path": "x", "action": "shred"}]}})
     assert_problem(r, 401)
     r = await client.put(

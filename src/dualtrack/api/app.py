@@ -161,6 +161,14 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
 
     app = FastAPI(
         lifespan=lifespan,
+        # FastAPI's OpenTelemetry hooks stay off: no spans, metrics or exporters, ever
+        telemetry={
+            "tracing": False,
+            "metrics": False,
+            "logs": False,
+            "operation_spans": False,
+            "auto_configure": False,
+        },
         title="dualtrack",
         version=__version__,
         description=DESCRIPTION,

@@ -11,7 +11,8 @@ from dualtrack.bootstrap import Platform
 from dualtrack.identity.domain import Actor
 
 
-def get_platform(request: Request) -> Platform:
+async def get_platform(request: Request) -> Platform:
+    # async: a plain attribute read, so FastAPI need not hop to a worker thread for it
     platform: Platform = request.app.state.platform
     return platform
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import Field
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from dualtrack.api.deps import ActorDep, PlatformDep
 from dualtrack.api.schemas import Strict
+from dualtrack.bootstrap import Platform
 from dualtrack.fraud import wiring
 from dualtrack.fraud.domain import CaseStatus
 from dualtrack.identity.domain import Actor
@@ -34,22 +36,24 @@ class Verdict(Strict):
     note: str = Field("", max_length=2000)
 
 
-def scoring_actor(request: Request, platform: PlatformDep) -> Actor:
-    """Authenticate like ``dualtrack.api.deps.get_actor`` (same headers, same key checks),
-    reading the key on the fraud read engine so scoring never waits for the writer's lock."""
+def presented_key(request: Request) -> str:
+    """The API key of a request (same headers as ``dualtrack.api.deps.get_actor``)."""
     presented = request.headers.get("x-api-key")
     auth = request.headers.get("authorization", "")
     if presented is None and auth.lower().startswith("bearer "):
         presented = auth[7:].strip()
     if not presented:
         raise HTTPException(401, "an API key is required", headers={"WWW-Authenticate": "Bearer"})
+    return presented
+
+
+def scoring_actor(platform: Platform, presented: str) -> Actor:
+    """Authenticate like ``get_actor`` (same key checks), reading the key on the fraud read
+    engine so scoring never waits for the writer's lock."""
     actor = wiring.read_identity(platform).actor_for_api_key(presented)
     if actor is None:
         raise HTTPException(401, "the API key is not valid", headers={"WWW-Authenticate": "Bearer"})
     return actor
-
-
-ScoringActorDep = Annotated[Actor, Depends(scoring_actor)]
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -57,20 +61,34 @@ def _json(data: Any, status: int = 200) -> Response:
 
 
 @router.post("/fraud/score")
-def score(body: ScoreRequest, platform: PlatformDep, actor: ScoringActorDep) -> Response:
+async def score(body: ScoreRequest, request: Request, platform: PlatformDep) -> Response:
     """Score transactions with the deployed, approved model version of "Card and FPS fraud
-    detection". Each decision (score, allow/review/block, rule hits, reason codes for review
-    and block, model version) is stored and written to the audit ledger before the response
-    is sent; review and block decisions raise alerts in the customer's case. A repeated
-    ``txn_id`` returns the stored decision (``replayed: true``) and is not counted again in
-    velocity features; the same ID with different content is a 409. A batch is accepted or
-    refused as a whole: bad rows give a 422 problem listing every problem; batches over the
-    limit give 413; no deployed (or an unverifiable) model version gives 503."""
-    governed = wiring.service(platform)
-    if len(body.transactions) > governed.limits.max_batch:
-        raise HTTPException(413, f"a batch holds at most {governed.limits.max_batch} transactions")
-    decisions = governed.score(body.transactions, explain=body.explain)
-    return _json({"decisions": [d.to_json(features=body.features) for d in decisions]})
+    detection". Each transaction first passes through the fraud system's privacy policy:
+    identifiers become keyed pseudonyms, fields the policy drops (`hkid`, `name`, `phone`,
+    `card_number`, `memo`) never reach the model or the store, and a field that neither the
+    model nor the policy names is refused. Each decision (score, allow/review/block, rule
+    hits, reason codes for review and block, model version) is stored and written to the
+    audit ledger before the response is sent; review and block decisions raise alerts in the
+    customer's case. A repeated ``txn_id`` returns the stored decision (``replayed: true``)
+    and is not counted again in velocity features; the same ID with different content is a
+    409. A batch is accepted or refused as a whole: bad rows give a 422 problem listing every
+    problem; batches over the limit give 413; no deployed (or an unverifiable) model version,
+    or a privacy policy that keeps a needed field from the model, gives 503."""
+    presented = presented_key(request)
+
+    def decide() -> bytes:
+        # one worker-thread hop per request: authentication, scoring and the durable write
+        scoring_actor(platform, presented)
+        governed = wiring.service(platform)
+        if len(body.transactions) > governed.limits.max_batch:
+            raise HTTPException(
+                413, f"a batch holds at most {governed.limits.max_batch} transactions"
+            )
+        decisions = governed.score(body.transactions, explain=body.explain)
+        return orjson.dumps({"decisions": [d.to_json(features=body.features) for d in decisions]})
+
+    content = await run_in_threadpool(decide)
+    return Response(content, media_type="application/json")
 
 
 @router.get("/fraud/cases")
