@@ -161,7 +161,8 @@ def committer(platform: Platform) -> GroupCommitter:
     """The platform's group committer for fraud decisions (closed with the platform)."""
 
     def build(p: Platform) -> GroupCommitter:
-        built = GroupCommitter(p.engine, linger_s=0.002)
+        # no linger: requests arriving during a commit form the next batch by themselves
+        built = GroupCommitter(p.engine, linger_s=0.0)
         p.on_close(built.close)
         return built
 
