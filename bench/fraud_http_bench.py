@@ -419,7 +419,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--batch-concurrency", type=int, default=8)
     parser.add_argument("--rate", type=float, default=2_000.0, help="paced decisions/s")
-    parser.add_argument("--paced-batch", type=int, default=20)
+    parser.add_argument("--paced-batch", type=int, default=50)
     parser.add_argument("--paced-connections", type=int, default=4)
     args = parser.parse_args()
     seconds = 8.0 if args.quick else args.seconds
