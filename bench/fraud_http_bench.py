@@ -206,91 +206,45 @@ async def drive(
     key: str,
     bodies_per_worker: list[list[bytes]],
     seconds: float,
+    requests_per_s: float | None = None,
 ) -> dict[str, Any]:
-    head = (
-        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
-        "Content-Type: application/json\r\nContent-Length: "
-    ).encode()
-    latencies: list[float] = []
-    errors: dict[int, int] = defaultdict(int)
-    stop_at = time.perf_counter() + seconds
-    first_error: list[str] = []
+    """Send each worker's bodies on its own keep-alive connection for ``seconds``.
 
-    async def worker(bodies: list[bytes]) -> int:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        done = 0
-        try:
-            for body in bodies:
-                if time.perf_counter() >= stop_at:
-                    break
-                started = time.perf_counter()
-                status, data = await _request(reader, writer, head, body)
-                latencies.append(time.perf_counter() - started)
-                if status == 200:
-                    done += 1
-                else:
-                    errors[status] += 1
-                    if not first_error:
-                        first_error.append(data[:300].decode(errors="replace"))
-        finally:
-            writer.close()
-        return done
-
-    started = time.perf_counter()
-    results = await asyncio.gather(*(worker(b) for b in bodies_per_worker))
-    elapsed = time.perf_counter() - started
-    ok_requests = sum(results)
-    lat = np.array(latencies) * 1000.0
-    return {
-        "seconds": round(elapsed, 2),
-        "ok_requests": ok_requests,
-        "requests_per_s": round(ok_requests / elapsed, 1),
-        "p50_ms": round(float(np.percentile(lat, 50)), 2) if len(lat) else None,
-        "p95_ms": round(float(np.percentile(lat, 95)), 2) if len(lat) else None,
-        "p99_ms": round(float(np.percentile(lat, 99)), 2) if len(lat) else None,
-        "max_ms": round(float(lat.max()), 2) if len(lat) else None,
-        "errors": dict(errors),
-        "first_error": first_error[0] if first_error else None,
-    }
-
-
-async def drive_paced(
-    port: int,
-    path: str,
-    key: str,
-    bodies_per_worker: list[list[bytes]],
-    seconds: float,
-    requests_per_s: float,
-) -> dict[str, Any]:
-    """Open loop: every connection sends on a fixed schedule whatever the server does.
-
-    Latency runs from each request's *scheduled* send time, so a stalled server is charged
-    for the requests that queued behind the stall (no coordinated omission). The offered
-    rate is spread evenly over the connections, each starting at a different phase."""
+    Closed loop (``requests_per_s`` None): each connection sends its next request when the
+    last is answered, which measures capacity. Open loop: every connection sends on a fixed
+    schedule whatever the server does (the offered rate spread evenly over the connections,
+    each at a different phase), and latency runs from each request's *scheduled* send time,
+    so a stalled server is charged for the requests that queued behind the stall (no
+    coordinated omission)."""
     head = (
         f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
         "Content-Type: application/json\r\nContent-Length: "
     ).encode()
     workers = len(bodies_per_worker)
-    interval = workers / requests_per_s
+    interval = workers / requests_per_s if requests_per_s else 0.0
     latencies: list[float] = []
     errors: dict[int, int] = defaultdict(int)
     first_error: list[str] = []
-    t0 = time.perf_counter() + 0.2
+    t0 = time.perf_counter() + (0.2 if requests_per_s else 0.0)
 
     async def worker(index: int, bodies: list[bytes]) -> int:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         done = 0
         try:
             for k, body in enumerate(bodies):
-                scheduled = t0 + (k + index / workers) * interval
-                if scheduled - t0 >= seconds:
-                    break
-                delay = scheduled - time.perf_counter()
-                if delay > 0:
-                    await asyncio.sleep(delay)
+                if requests_per_s:
+                    started = t0 + (k + index / workers) * interval
+                    if started - t0 >= seconds:
+                        break
+                    delay = started - time.perf_counter()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                else:
+                    started = time.perf_counter()
+                    if started - t0 >= seconds:
+                        break
                 status, data = await _request(reader, writer, head, body)
-                latencies.append(time.perf_counter() - scheduled)
+                latencies.append(time.perf_counter() - started)
                 if status == 200:
                     done += 1
                 else:
@@ -305,21 +259,28 @@ async def drive_paced(
     elapsed = time.perf_counter() - t0
     ok_requests = sum(results)
     lat = np.array(latencies) * 1000.0
-    return {
-        "mode": "open loop (fixed schedule), latency from scheduled send time",
-        "offered_requests_per_s": requests_per_s,
+
+    def pct(q: float) -> float | None:
+        return round(float(np.percentile(lat, q)), 2) if len(lat) else None
+
+    out: dict[str, Any] = {}
+    if requests_per_s:
+        out["mode"] = "open loop (fixed schedule), latency from scheduled send time"
+        out["offered_requests_per_s"] = requests_per_s
+    out |= {
         "connections": workers,
         "seconds": round(elapsed, 2),
         "ok_requests": ok_requests,
         "requests_per_s": round(ok_requests / elapsed, 1),
-        "p50_ms": round(float(np.percentile(lat, 50)), 2) if len(lat) else None,
-        "p95_ms": round(float(np.percentile(lat, 95)), 2) if len(lat) else None,
-        "p99_ms": round(float(np.percentile(lat, 99)), 2) if len(lat) else None,
-        "p999_ms": round(float(np.percentile(lat, 99.9)), 2) if len(lat) else None,
+        "p50_ms": pct(50),
+        "p95_ms": pct(95),
+        "p99_ms": pct(99),
+        "p999_ms": pct(99.9) if requests_per_s else None,
         "max_ms": round(float(lat.max()), 2) if len(lat) else None,
         "errors": dict(errors),
         "first_error": first_error[0] if first_error else None,
     }
+    return out
 
 
 def partition(frame: pl.DataFrame, workers: int, batch: int) -> list[list[bytes]]:
@@ -489,7 +450,7 @@ def main() -> None:
         batch = args.paced_batch
         chunk = take(int(seconds * args.rate * 1.1))
         result = asyncio.run(
-            drive_paced(
+            drive(
                 port,
                 "/api/v1/fraud/score",
                 key,

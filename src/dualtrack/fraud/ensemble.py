@@ -38,6 +38,7 @@ from dualtrack.fraud.model import (
     evaluate,
     fit_logistic_baseline,
     frame_fingerprint,
+    training_arrays,
 )
 
 logger = logging.getLogger(__name__)
@@ -133,17 +134,7 @@ def train_bagged_model(
     """
     if not seeds:
         raise FraudInputError("a bag needs at least one seed")
-    missing = [c for c in (*feature_names, label) if c not in frame.columns]
-    if missing:
-        raise FraudInputError("training frame lacks columns", missing=missing)
-    y = frame[label].cast(pl.Int64).to_numpy()
-    x = frame.select(feature_names).cast(pl.Float64).to_numpy()
-    if validation_mask is None:
-        validation_mask = np.zeros(len(y), dtype=bool)
-        validation_mask[int(len(y) * 0.85) :] = True
-    fit, val = ~validation_mask, validation_mask
-    if y[fit].sum() == 0 or y[val].sum() == 0:
-        raise FraudInputError("both training and validation parts need frauds")
+    x, y, fit, val = training_arrays(frame, feature_names, label, validation_mask)
     merged_params = {**DEFAULT_PARAMS, **(params or {})}
     names = list(feature_names)
     texts: list[str] = []

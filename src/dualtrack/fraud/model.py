@@ -312,6 +312,30 @@ class TrainingResult:
     baseline_scores: npt.NDArray[np.float64]
 
 
+def training_arrays(
+    frame: pl.DataFrame,
+    feature_names: Sequence[str],
+    label: str,
+    validation_mask: npt.NDArray[np.bool_] | None,
+) -> tuple[
+    npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.bool_], npt.NDArray[np.bool_]
+]:
+    """Features, labels and the fit/validation row masks of a training frame (default
+    validation: the last 15% of rows); both parts must hold frauds."""
+    missing = [c for c in (*feature_names, label) if c not in frame.columns]
+    if missing:
+        raise FraudInputError("training frame lacks columns", missing=missing)
+    y = frame[label].cast(pl.Int64).to_numpy()
+    x = frame.select(feature_names).cast(pl.Float64).to_numpy()
+    if validation_mask is None:
+        validation_mask = np.zeros(len(y), dtype=bool)
+        validation_mask[int(len(y) * 0.85) :] = True
+    fit, val = ~validation_mask, validation_mask
+    if y[fit].sum() == 0 or y[val].sum() == 0:
+        raise FraudInputError("both training and validation parts need frauds")
+    return x, y, fit, val
+
+
 def train_model(
     frame: pl.DataFrame,
     *,
@@ -330,17 +354,7 @@ def train_model(
     (default: the last 15% of rows, which is a time-ordered hold-out when ``frame`` is
     sorted by time). The fingerprint covers the features and label of the whole frame.
     """
-    missing = [c for c in (*feature_names, label) if c not in frame.columns]
-    if missing:
-        raise FraudInputError("training frame lacks columns", missing=missing)
-    y = frame[label].cast(pl.Int64).to_numpy()
-    x = frame.select(feature_names).cast(pl.Float64).to_numpy()
-    if validation_mask is None:
-        validation_mask = np.zeros(len(y), dtype=bool)
-        validation_mask[int(len(y) * 0.85) :] = True
-    fit, val = ~validation_mask, validation_mask
-    if y[fit].sum() == 0 or y[val].sum() == 0:
-        raise FraudInputError("both training and validation parts need frauds")
+    x, y, fit, val = training_arrays(frame, feature_names, label, validation_mask)
     merged = {**DEFAULT_PARAMS, **(params or {})}
     booster = lgb.train(
         merged,
@@ -382,4 +396,5 @@ __all__ = [
     "frame_fingerprint",
     "recall_at_fpr",
     "train_model",
+    "training_arrays",
 ]
