@@ -338,12 +338,16 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 app = FastAPI()
 _local = threading.local()
+# the journal mode and table once, before any request (threads racing on them lock the file)
+_setup = sqlite3.connect(os.environ["BENCH_BASELINE_DB"], isolation_level=None, timeout=30)
+_setup.execute("PRAGMA journal_mode=WAL")
+_setup.execute("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, body TEXT)")
+_setup.close()
 def _conn():
     c = getattr(_local, "c", None)
     if c is None:
         c = sqlite3.connect(os.environ["BENCH_BASELINE_DB"], isolation_level=None, timeout=30)
-        c.execute("PRAGMA journal_mode=WAL"); c.execute("PRAGMA synchronous=FULL")
-        c.execute("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, body TEXT)")
+        c.execute("PRAGMA synchronous=FULL")
         _local.c = c
     return c
 @app.post("/api/v1/fraud/score")
