@@ -271,6 +271,8 @@ async def test_the_privacy_policy_decides_what_reaches_the_model(
     r = await _score(client, keys, [txn("P3", offset=10)])
     assert r.status_code == 503 and r.json()["code"] == "fraud-policy-blocks-model"
     assert "device_id" in r.text
+    again = await _score(client, keys, [txn("P3", offset=10)])  # no earlier policy serves
+    assert again.status_code == 503
     # ...until compliance puts a workable policy back
     privacy_wiring.service(platform).set_policy(
         compliance, wiring.FRAUD_SYSTEM_NAME, template="fraud-scoring"

@@ -360,6 +360,7 @@ class GovernedFraudService:
                 needed = INPUT_COLUMNS[feature_set]
                 blocked = policy.dropped(needed)
                 if blocked:
+                    self._policy = None  # no stale policy serves meanwhile: re-read each time
                     raise PolicyBlocksModel(
                         "the fraud system's privacy policy drops fields the deployed model "
                         "needs; a compliance officer must allow or pseudonymise them",
