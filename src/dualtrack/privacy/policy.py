@@ -151,8 +151,8 @@ def _scan(
 class RecordPolicy:
     """A policy prepared for a stream of flat records with the same keys (scoring traffic).
 
-    ``plan(record)`` gives exactly what :func:`apply_policy` gives for the record; each
-    key's rule is looked up once, not for every record. Nested values (mappings, lists) take
+    Calling it on a record gives exactly what :func:`apply_policy` gives; each key's rule is
+    looked up once, not for every record. Nested values (mappings, lists) take
     :func:`apply_policy`'s general path.
     """
 
