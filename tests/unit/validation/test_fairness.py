@@ -133,6 +133,26 @@ def test_rates_on_fewer_cases_than_the_minimum_are_not_compared_and_said_so() ->
     assert create_test("fairness.equalized_odds").run(unfair).status == "fail"
 
 
+def test_nothing_comparable_is_not_assessed_rather_than_passed() -> None:
+    # every rate of every group rests on too few cases: no evidence either way, so the
+    # test is skipped (a low, non-blocking finding that evidences nothing)
+    tiny = _counted({"a": (7, 7, 20, 1), "b": (2, 0, 25, 2)})  # groups under 30 rows
+    result = create_test("fairness.equalized_odds").run(tiny)
+    assert result.status == "skipped"
+    assert result.message.startswith("not assessed") and "excluded" in result.message
+    few = _counted({"a": (7, 7, 28, 1), "b": (2, 0, 29, 2)})  # 35 / 31 rows, few cases
+    result = create_test("fairness.equalized_odds").run(few)
+    assert result.status == "skipped"
+    assert "tpr not compared" in result.message and "fpr not compared" in result.message
+    # the same groups with enough genuine customers compare FPR again, so it is assessed
+    assert (
+        create_test("fairness.equalized_odds")
+        .run(_counted({"a": (7, 7, 5000, 50), "b": (2, 0, 5000, 50)}))
+        .status
+        == "pass"
+    )
+
+
 def test_the_same_gap_on_enough_frauds_fails() -> None:
     # the same detection rates (0.80 vs 0.95) on ten times the frauds: now distinguishable
     ctx = _counted({"a": (200, 160, 50_000, 500), "b": (200, 190, 50_000, 500)})

@@ -181,6 +181,7 @@ def compare_groups(
         "inconclusive": [r for r in rows if r["material"] and not r["distinguishable"]],
         "min_cases": min_cases,
         "insufficient": insufficient,
+        "pairs_compared": len(pairs),
     }
 
 
@@ -250,6 +251,24 @@ class _FairnessTest(ValidationTest):
                 problems.append(f"{group.name}: {failed}")
             notes.extend(f"{group.name}: {n}" for n in attr_notes)
             unassessed.extend(f"{group.name}: {u}" for u in _unassessed(comparisons))
+        compared = sum(
+            c["pairs_compared"] for a in per_attribute.values() for c in a["comparisons"]
+        )
+        if not compared:
+            # nothing was measured: no evidence either way, so no pass (and no control met)
+            metrics["n_rates_not_compared"] = len(unassessed)
+            small = [
+                f"{name}: {', '.join(a['excluded_groups'])} excluded"
+                for name, a in per_attribute.items()
+                if a["excluded_groups"]
+            ]
+            return Outcome(
+                "skipped",
+                f"not assessed: no two groups of any protected attribute had {self.min_group_size}"
+                " or more cases to compare; " + "; ".join([*small, *unassessed]),
+                metrics,
+                {"attributes": per_attribute},
+            )
         if problems:
             text = "; ".join(problems)
         else:
