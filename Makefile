@@ -36,6 +36,7 @@ demo: $(BIN)/.installed
 	$(DEMO_ENV) $(BIN)/dualtrack serve
 
 test: $(BIN)/.installed system-deps
+	bash scripts/fetch-models.sh  # the MiniLM weights, so the tests that use them run
 	DUALTRACK_TEST_PG_URL=$${DUALTRACK_TEST_PG_URL:-$(PG_URL)} DUALTRACK_REQUIRE_PG=1 \
 		$(BIN)/pytest -q -n 2 -m "not slow"
 
