@@ -427,18 +427,15 @@ class OnlineFeatureEngine:
         amount = float(txn["amount"])  # type: ignore[arg-type]
         cents = to_cents(amount)
         states: dict[Entity, EntityState] = {}
+        keys: dict[Entity, str] = {}
         for entity, column in _KEY_COLUMN.items():
-            state_key = f"{entity}:{txn[column]}"
+            keys[entity] = state_key = f"{entity}:{txn[column]}"
             states[entity] = self.store.load(state_key) or EntityState()
-        values: list[float] = []
-        for spec in FEATURE_SPECS:
-            values.append(
-                _online_value(spec, txn, ts=ts, amount=amount, cents=cents, states=states)
-            )
+        values = [_online_value(spec, txn, ts, amount, cents, states) for spec in FEATURE_SPECS]
         # fold the transaction in, after every feature has been read
         for entity, state in states.items():
             _fold(entity, state, txn, ts, cents)
-            self.store.save(f"{entity}:{txn[_KEY_COLUMN[entity]]}", state)
+            self.store.save(keys[entity], state)
         result = tuple(values)
         self.store.remember(txn_id, ts, result)
         return result
@@ -466,43 +463,56 @@ _WINDOWS_BY_ENTITY: Final[dict[Entity, tuple[tuple[str, str | None], ...]]] = {
 }
 
 
+_WINDOW_KINDS: Final = frozenset({"count", "sum", "distinct"})
+
+# the counterpart columns whose first-time pairs each entity remembers
+_PAIRS_BY_ENTITY: Final[dict[Entity, tuple[str, ...]]] = {
+    entity: tuple(
+        spec.other
+        for spec in FEATURE_SPECS
+        if spec.entity == entity and spec.kind == "first_time_pair" and spec.other is not None
+    )
+    for entity in ("customer", "account", "payee")
+}
+
+
 def _online_value(
     spec: FeatureSpec,
     txn: dict[str, object],
-    *,
     ts: int,
     amount: float,
     cents: int,
     states: dict[Entity, EntityState],
 ) -> float:
-    if spec.kind == "amount":
-        return amount
-    if spec.kind == "channel":
-        return float(channel_code(str(txn["channel"])))
-    if spec.kind == "overseas":
-        return 1.0 if txn["is_overseas"] else 0.0
-    if spec.kind == "hour_of_day":
-        return float(hour_of_day(ts))
-    assert spec.entity is not None
-    state = states[spec.entity]
-    if spec.kind in ("count", "sum", "distinct"):
-        assert spec.window_s is not None
-        window = state.windows.get(_window_name(spec))
+    kind = spec.kind
+    if kind in _WINDOW_KINDS:  # the most common kinds first
+        assert spec.entity is not None and spec.window_s is not None
+        window = states[spec.entity].windows.get(_window_name(spec))
         if window is None:
             return 0.0
         window.evict(ts - spec.window_s)
-        if spec.kind == "count":
+        if kind == "count":
             return float(len(window.events))
-        if spec.kind == "sum":
+        if kind == "sum":
             return float(window.total_cents) / 100.0
         return float(len(window.items))
-    if spec.kind == "ratio_to_mean":
+    if kind == "amount":
+        return amount
+    if kind == "channel":
+        return float(channel_code(str(txn["channel"])))
+    if kind == "overseas":
+        return 1.0 if txn["is_overseas"] else 0.0
+    if kind == "hour_of_day":
+        return float(hour_of_day(ts))
+    assert spec.entity is not None
+    state = states[spec.entity]
+    if kind == "ratio_to_mean":
         if state.count > 0 and state.total_cents > 0:
             return float(cents) * float(state.count) / float(state.total_cents)
         return -1.0
-    if spec.kind == "seconds_since_last":
+    if kind == "seconds_since_last":
         return float(ts - state.last_ts) if state.last_ts is not None else -1.0
-    if spec.kind == "first_time_pair":
+    if kind == "first_time_pair":
         assert spec.other is not None
         return 0.0 if str(txn[spec.other]) in state.seen.get(spec.other, ()) else 1.0
     raise ValueError(spec.kind)  # pragma: no cover
@@ -514,12 +524,8 @@ def _fold(entity: Entity, state: EntityState, txn: dict[str, object], ts: int, c
         if window is None:
             window = state.windows[name] = WindowState()
         window.add(ts, cents, str(txn[other]) if other else "")
-    for spec in FEATURE_SPECS:
-        if spec.entity != entity:
-            continue
-        if spec.kind == "first_time_pair":
-            assert spec.other is not None
-            state.seen.setdefault(spec.other, set()).add(str(txn[spec.other]))
+    for other in _PAIRS_BY_ENTITY[entity]:
+        state.seen.setdefault(other, set()).add(str(txn[other]))
     state.count += 1
     state.total_cents += cents
     state.last_ts = ts
