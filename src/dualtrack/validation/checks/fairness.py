@@ -297,6 +297,31 @@ class _FairnessTest(ValidationTest):
         """(result, comparisons) of one protected attribute."""
         raise NotImplementedError
 
+    def _compare(
+        self,
+        group: GroupCodes,
+        table: dict[str, npt.NDArray[np.float64]],
+        keep: npt.NDArray[np.intp],
+        rates: tuple[str, ...],
+        *,
+        limit: float,
+        ratio: bool = False,
+    ) -> list[dict[str, Any]]:
+        """:func:`compare_groups` for each rate, at this test's confidence and minimum."""
+        return [
+            compare_groups(
+                group,
+                table,
+                keep,
+                rate,
+                limit=limit,
+                confidence=self.confidence,
+                min_cases=self.min_group_size,
+                ratio=ratio,
+            )
+            for rate in rates
+        ]
+
 
 def _excluded(
     group: GroupCodes, table: dict[str, npt.NDArray[np.float64]], keep: npt.NDArray[np.intp]
@@ -348,24 +373,9 @@ class DemographicParity(_FairnessTest):
         )
         result["metrics"] = {"dp_difference": diff, "dp_ratio": ratio}
         comparisons = [
-            compare_groups(
-                group,
-                table,
-                keep,
-                "selection_rate",
-                limit=self.max_difference,
-                confidence=self.confidence,
-                min_cases=self.min_group_size,
-            ),
-            compare_groups(
-                group,
-                table,
-                keep,
-                "selection_rate",
-                limit=self.min_ratio,
-                confidence=self.confidence,
-                min_cases=self.min_group_size,
-                ratio=True,
+            *self._compare(group, table, keep, ("selection_rate",), limit=self.max_difference),
+            *self._compare(
+                group, table, keep, ("selection_rate",), limit=self.min_ratio, ratio=True
             ),
         ]
         return result, comparisons
@@ -401,18 +411,7 @@ class EqualizedOdds(_FairnessTest):
         y, p, g, w = _aggregated(table, keep)
         diff = float(equalized_odds_difference(y, p, sensitive_features=g, sample_weight=w))
         result["metrics"] = {"eo_difference": diff}
-        comparisons = [
-            compare_groups(
-                group,
-                table,
-                keep,
-                rate,
-                limit=self.max_difference,
-                confidence=self.confidence,
-                min_cases=self.min_group_size,
-            )
-            for rate in ("tpr", "fpr")
-        ]
+        comparisons = self._compare(group, table, keep, ("tpr", "fpr"), limit=self.max_difference)
         return result, comparisons
 
 
@@ -440,18 +439,9 @@ class GroupErrorRates(_FairnessTest):
         for rate in ("fpr", "fnr", "error_rate"):
             values = [r[rate] for r in kept_rows if not math.isnan(r[rate])]
             metrics[f"{rate}_gap"] = max(values) - min(values) if len(values) >= 2 else 0.0
-        comparisons = [
-            compare_groups(
-                group,
-                table,
-                keep,
-                rate,
-                limit=self.max_gap,
-                confidence=self.confidence,
-                min_cases=self.min_group_size,
-            )
-            for rate in ("fpr", "fnr", "error_rate")
-        ]
+        comparisons = self._compare(
+            group, table, keep, ("fpr", "fnr", "error_rate"), limit=self.max_gap
+        )
         result = {
             "metrics": metrics,
             "excluded_groups": _excluded(group, table, keep),
