@@ -598,13 +598,19 @@ class GovernedFraudService:
         return values
 
 
+#: Per feature set: the fields a scoring request may carry without the policy naming them.
+_KNOWN_FIELDS: dict[str, frozenset[str]] = {
+    name: frozenset(columns) | LABEL_COLUMNS for name, columns in INPUT_COLUMNS.items()
+}
+
+
 def _refuse_unknown_fields(
     rows: Sequence[Mapping[str, object]], feature_set: str, policy: TransactionPolicy
 ) -> None:
     """Fields neither in the model's input nor named by the privacy policy are refused (a
     typo must not vanish silently into the policy's default); fields the policy names, such
     as ``hkid`` or ``name``, are dropped or transformed by it before anything else."""
-    expected = set(INPUT_COLUMNS[feature_set]) | LABEL_COLUMNS
+    expected = _KNOWN_FIELDS[feature_set]
     problems: list[str] = []
     for i, row in enumerate(rows):
         extra = sorted(k for k in row if k not in expected and not policy.listed(k))
