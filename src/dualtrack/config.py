@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("INFO", description="Log level of the JSON logs on stderr.")
     gc_freeze_s: float = Field(
-        5.0,
+        1.0,
         ge=0,
         description="Serving processes move surviving objects out of the garbage collector's "
         "view this often (seconds; 0 leaves Python's default collector alone). See "

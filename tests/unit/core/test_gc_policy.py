@@ -62,3 +62,16 @@ def test_full_collection_reclaims_cycles_frozen_while_alive(policy: FreezePolicy
 def test_settings_refuse_nonsense() -> None:
     with pytest.raises(ValueError):
         FreezePolicy(freeze_s=0, full_s=10)
+
+
+def test_automatic_full_collections_are_off_while_it_runs() -> None:
+    before = gc.get_threshold()
+    made = FreezePolicy(freeze_s=3600, full_s=3600)
+    made.start()
+    try:
+        young, middle, old = gc.get_threshold()
+        assert (young, middle) == before[:2]  # the young generations keep their thresholds
+        assert old > 1_000_000  # the collector never starts a full pass by itself
+    finally:
+        made.stop()
+    assert gc.get_threshold() == before
