@@ -59,7 +59,7 @@ def free_port() -> int:
 # ---------------------------------------------------------------------------- set-up
 
 
-def seed_database(directory: Path) -> tuple[str, str, dict[str, Any]]:
+def seed_database(directory: Path, url: str | None = None) -> tuple[str, str, dict[str, Any]]:
     """Users, the fraud system, a deployed small model; returns (db url, API key, info)."""
     from dualtrack.bootstrap import bootstrap
     from dualtrack.config import Settings
@@ -67,7 +67,7 @@ def seed_database(directory: Path) -> tuple[str, str, dict[str, Any]]:
     from dualtrack.fraud import wiring
     from dualtrack.identity.domain import Actor, Role
 
-    url = f"sqlite:///{directory / 'bench.db'}"
+    url = url or f"sqlite:///{directory / 'bench.db'}"
     settings = Settings(database_url=url, var_dir=directory / "var")
     p = bootstrap(settings, run_migrations=True)
     boot = Actor.system("bench")

@@ -1,3 +1,5 @@
+import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -35,3 +37,51 @@ def test_batched_writes_are_durable_and_chained(platform: Platform) -> None:
     verdict = platform.ledger.verify()
     assert verdict.ok and verdict.entries_checked == 39
     assert committer.batches < 39, "writes were grouped"
+
+
+def test_an_idle_committer_commits_in_the_callers_thread(platform: Platform) -> None:
+    committer = GroupCommitter(platform.engine, linger_s=0.0)
+    seen: list[threading.Thread] = []
+
+    def work(uow: SqlUnitOfWork) -> int:
+        seen.append(threading.current_thread())
+        return uow.audit.record(
+            actor="t", action="test.item", subject_type="x", subject_id="1", payload={}
+        ).seq
+
+    future = committer.submit(work)
+    assert future.done() and seen == [threading.current_thread()]
+    committer.close()
+    assert platform.ledger.verify().entries_checked == future.result()
+
+
+def test_work_queued_during_a_commit_goes_to_the_writer_thread(platform: Platform) -> None:
+    committer = GroupCommitter(platform.engine, linger_s=0.0)
+    inside, release = threading.Event(), threading.Event()
+    threads: dict[str, threading.Thread] = {}
+
+    def record(name: str, *, hold: bool = False) -> Callable[[SqlUnitOfWork], int]:
+        def work(uow: SqlUnitOfWork) -> int:
+            threads[name] = threading.current_thread()
+            if hold:
+                inside.set()
+                assert release.wait(10)
+            return uow.audit.record(
+                actor="t", action="test.item", subject_type="x", subject_id=name, payload={}
+            ).seq
+
+        return work
+
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(committer.run, record("first", hold=True))
+        assert inside.wait(10)
+        queued = [committer.submit(record(f"q{i}")) for i in range(5)]
+        assert not any(f.done() for f in queued)  # nothing is acknowledged before its commit
+        release.set()
+        seqs = [first.result(10)] + [f.result(10) for f in queued]
+    committer.close()
+    assert sorted(seqs) == list(range(1, 7))
+    assert threads["first"] is not threading.current_thread()
+    assert {threads[f"q{i}"].name for i in range(5)} == {"group-commit"}
+    assert committer.batches == 2  # the five queued items shared one transaction
+    assert platform.ledger.verify().ok

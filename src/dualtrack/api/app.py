@@ -14,6 +14,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dualtrack import __version__
+from dualtrack.adapters.db import WalCheckpointer, sqlite_file
 from dualtrack.api import problems
 from dualtrack.api.gc_policy import FreezePolicy
 from dualtrack.api.routes_core import router as core_router
@@ -153,9 +154,15 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         if settings.gc_freeze_s > 0:
             policy = FreezePolicy(freeze_s=settings.gc_freeze_s, full_s=settings.gc_full_s)
             policy.start()
+        checkpointer = None
+        if sqlite_file(platform.engine) is not None:
+            checkpointer = WalCheckpointer(platform.engine)
+            checkpointer.start()
         try:
             yield
         finally:
+            if checkpointer is not None:
+                checkpointer.stop()
             if policy is not None:
                 policy.stop()
 

@@ -49,8 +49,9 @@ def presented_key(request: Request) -> str:
 
 def scoring_actor(platform: Platform, presented: str) -> Actor:
     """Authenticate like ``get_actor`` (same key checks), reading the key on the fraud read
-    engine so scoring never waits for the writer's lock."""
-    actor = wiring.read_identity(platform).actor_for_api_key(presented)
+    engine so scoring never waits for the writer's lock; a key that verified is trusted for
+    a second before it is read again (``wiring.scoring_keys``)."""
+    actor = wiring.scoring_keys(platform).actor_for_api_key(presented)
     if actor is None:
         raise HTTPException(401, "the API key is not valid", headers={"WWW-Authenticate": "Bearer"})
     return actor

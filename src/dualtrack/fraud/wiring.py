@@ -63,7 +63,7 @@ from dualtrack.fraud.model import TrainingResult, train_model
 from dualtrack.fraud.service import CaseService, RuleSet, SystemClock
 from dualtrack.fraud.simulator import HKPaymentsSimulator, SimulatorConfig
 from dualtrack.identity.domain import Actor, Role
-from dualtrack.identity.service import IdentityService
+from dualtrack.identity.service import IdentityService, RememberedApiKeys
 from dualtrack.ledger.domain import LedgerEntry
 from dualtrack.privacy import wiring as privacy_wiring
 from dualtrack.privacy.domain import PrivacyPolicy
@@ -116,19 +116,30 @@ def load_watchlist(path: Path) -> frozenset[str]:
     return frozenset(s for line in lines if (s := line.strip()) and not s.startswith("#"))
 
 
+#: Recent identifier tokens the fraud path keeps (customers, accounts, payees and devices
+#: recur; a hit skips the HMAC). About 200 bytes an entry.
+TOKEN_CACHE_SIZE = 131_072
+
+
 def fraud_pseudonymiser(platform: Platform) -> Pseudonymiser:
-    """The fraud path's keyed pseudonymiser (see the module docstring for the key)."""
-    settings = platform.settings
-    secret = settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else ""
-    if secret:
-        key = secret.encode()
-    else:
-        key = hmac.new(
-            settings.secret_key.get_secret_value().encode(),
-            b"dualtrack.fraud.customer-ref",
-            hashlib.sha256,
-        ).digest()
-    return Pseudonymiser(key)
+    """The fraud path's keyed pseudonymiser (see the module docstring for the key), built
+    once per platform; its token cache is shared by the privacy policy and the customer
+    references of cases and ledger entries."""
+
+    def build(p: Platform) -> Pseudonymiser:
+        settings = p.settings
+        secret = settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else ""
+        if secret:
+            key = secret.encode()
+        else:
+            key = hmac.new(
+                settings.secret_key.get_secret_value().encode(),
+                b"dualtrack.fraud.customer-ref",
+                hashlib.sha256,
+            ).digest()
+        return Pseudonymiser(key, cache_size=TOKEN_CACHE_SIZE)
+
+    return platform.feature("fraud.pseudonymiser", build)
 
 
 def customer_pseudonymiser(platform: Platform) -> Callable[[str], str]:
@@ -202,6 +213,14 @@ def read_identity(platform: Platform) -> IdentityService:
     reader = _reader(platform)
     return platform.feature(
         "fraud.identity", lambda p: IdentityService(lambda: SqlUnitOfWork(reader))
+    )
+
+
+def scoring_keys(platform: Platform) -> RememberedApiKeys:
+    """API-key checks for the scoring route: :func:`read_identity`, with a key that verified
+    trusted again for one second (a revocation reaches scoring within that second)."""
+    return platform.feature(
+        "fraud.scoring-keys", lambda p: RememberedApiKeys(read_identity(p), ttl_s=1.0)
     )
 
 
@@ -607,6 +626,7 @@ __all__ = [
     "read_identity",
     "register_trained",
     "score_rows",
+    "scoring_keys",
     "seed_demo",
     "service",
     "summary_json",

@@ -6,10 +6,11 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -155,3 +156,47 @@ class IdentityService:
     def list_users(self) -> list[User]:
         with self._uow() as uow:
             return uow.users.list()
+
+
+class KeyAuthenticator(Protocol):
+    def actor_for_api_key(self, presented: str) -> Actor | None: ...
+
+
+class RememberedApiKeys:
+    """API-key authentication for hot paths: a key that verified is trusted again for
+    ``ttl_s`` seconds without reading the store.
+
+    Only successful checks are remembered (keyed by the key's SHA-256, never the key
+    itself), so a new key works at once and a wrong one is looked up every time. The price
+    is that revoking a key, deactivating its user or changing the user's role takes up to
+    ``ttl_s`` to reach this path, the same window as a model deployment (re-read at most once
+    a second). At most ``max_keys`` keys are remembered; past that the memory starts afresh."""
+
+    def __init__(
+        self,
+        identity: KeyAuthenticator,
+        *,
+        ttl_s: float = 1.0,
+        max_keys: int = 1024,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._identity = identity
+        self._ttl = ttl_s
+        self._max = max_keys
+        self._clock = clock
+        self._known: dict[bytes, tuple[Actor, float]] = {}
+
+    def actor_for_api_key(self, presented: str) -> Actor | None:
+        digest = hashlib.sha256(presented.encode()).digest()
+        now = self._clock()
+        known = self._known.get(digest)
+        if known is not None and known[1] > now:
+            return known[0]
+        actor = self._identity.actor_for_api_key(presented)
+        if actor is None:
+            self._known.pop(digest, None)
+            return None
+        if len(self._known) >= self._max:
+            self._known = {}
+        self._known[digest] = (actor, now + self._ttl)
+        return actor

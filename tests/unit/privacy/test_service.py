@@ -87,6 +87,18 @@ def test_pseudonyms_are_keyed_stable_and_normalised() -> None:
     assert "key" not in repr(p).replace("key=<hidden>", "")
 
 
+def test_cached_tokens_equal_uncached_ones_and_the_cache_is_bounded() -> None:
+    plain, cached = Pseudonymiser(PKEY), Pseudonymiser(PKEY, cache_size=4)
+    values = [("HKID", "A123456(3)"), ("HKID", "A1234563"), ("CUSTOMER_ID", "C000123")]
+    values += [("PAYEE_ID", f"P{i}") for i in range(10)]
+    for entity_type, value in values * 2:
+        assert cached.token(entity_type, value) == plain.token(entity_type, value)
+    info = cached.token.cache_info()  # type: ignore[attr-defined]
+    assert info.currsize == 4 and info.hits == 0  # 13 distinct values cycled through 4 slots
+    assert cached.token("PAYEE_ID", "P9") == plain.token("PAYEE_ID", "P9")
+    assert cached.token.cache_info().hits == 1  # type: ignore[attr-defined]
+
+
 def test_pseudonymise_text_keeps_joins() -> None:
     service, _ = make_service()
     a = service.redact_text("HKID A123456(3)", "pseudonymise")
