@@ -13,6 +13,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from json.encoder import encode_basestring as _string  # json.dumps' encoder (ensure_ascii off)
 from typing import Any
 
 GENESIS_HASH = "0" * 64
@@ -93,6 +94,19 @@ def entry_hash(
     prev_hash: str,
 ) -> str:
     """SHA-256 over the canonical form of every field except the hash itself."""
+    if type(seq) is int and all(
+        type(v) is str
+        for v in (recorded_at, actor, action, subject_type, subject_id, payload_json, prev_hash)
+    ):
+        # the canonical form written out in its fixed key order with the same string encoder
+        # json.dumps uses, so the text (and hash) is identical, without a dictionary walk
+        body = (
+            f'{{"action":{_string(action)},"actor":{_string(actor)},'
+            f'"payload":{_string(payload_json)},"prev_hash":{_string(prev_hash)},'
+            f'"recorded_at":{_string(recorded_at)},"seq":{seq},'
+            f'"subject_id":{_string(subject_id)},"subject_type":{_string(subject_type)}}}'
+        )
+        return hashlib.sha256(body.encode("utf-8")).hexdigest()
     body = canonical_json(
         {
             "seq": seq,

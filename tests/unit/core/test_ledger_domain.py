@@ -1,8 +1,10 @@
+import hashlib
+import random
 from dataclasses import replace
 
 import pytest
 
-from dualtrack.ledger.domain import GENESIS_HASH, canonical_json, seal, verify_chain
+from dualtrack.ledger.domain import GENESIS_HASH, canonical_json, entry_hash, seal, verify_chain
 
 
 def chain(n: int) -> list:
@@ -63,3 +65,21 @@ def test_canonical_json_is_stable_and_rejects_nan() -> None:
     assert canonical_json({"b": 1, "a": [1.5, "x"]}) == '{"a":[1.5,"x"],"b":1}'
     with pytest.raises(ValueError):
         canonical_json({"x": float("nan")})
+
+
+def test_entry_hash_text_is_the_canonical_json_of_its_fields() -> None:
+    rng = random.Random(7)
+    alphabet = 'ab"\\\n\t\x00\x1f/é陳大文\u2028😀 {}[]:,'
+    for _ in range(300):
+        fields = {
+            name: "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 12)))
+            for name in ("recorded_at", "actor", "action", "subject_type", "subject_id")
+        }
+        payload_json = canonical_json({"k": fields["actor"], "n": rng.random()})
+        seq, prev = rng.randrange(1, 10**12), f"{rng.getrandbits(256):064x}"
+        expected = hashlib.sha256(
+            canonical_json(
+                {**fields, "seq": seq, "payload": payload_json, "prev_hash": prev}
+            ).encode()
+        ).hexdigest()
+        assert entry_hash(seq=seq, payload_json=payload_json, prev_hash=prev, **fields) == expected
