@@ -31,7 +31,7 @@ from dualtrack.adapters.codec import decode, to_jsonable
 from dualtrack.adapters.fraud_tables import fraud_alerts, fraud_cases, fraud_decisions
 from dualtrack.adapters.group_commit import GroupCommitter
 from dualtrack.adapters.privacy_sql import SqlPolicyRepository
-from dualtrack.adapters.sql import SqlUnitOfWork
+from dualtrack.adapters.sql import SqlUnitOfWork, insert_rows
 from dualtrack.fraud.domain import Alert, Case, CaseStatus, Decision
 from dualtrack.fraud.governed import GovernedDecision
 from dualtrack.fraud.ports import Clock
@@ -231,19 +231,35 @@ def decision_document(d: GovernedDecision) -> dict[str, Any]:
     }
 
 
-def decision_row(decision: GovernedDecision) -> dict[str, Any]:
-    data = decision_document(decision)
-    return {
-        "txn_id": decision.txn_id,
-        "version_id": decision.version_id,
-        "customer_ref": decision.customer_ref,
-        "score": decision.score,
-        "action": decision.action,
-        "decided_at": decision.decided_at,
-        "request_sha256": decision.request_sha256,
+DECISION_COLUMNS = (
+    "txn_id",
+    "version_id",
+    "customer_ref",
+    "score",
+    "action",
+    "decided_at",
+    "request_sha256",
+    "data",
+)
+
+
+def decision_values(decision: GovernedDecision) -> tuple[Any, ...]:
+    """A decision's row in :data:`DECISION_COLUMNS` order."""
+    return (
+        decision.txn_id,
+        decision.version_id,
+        decision.customer_ref,
+        decision.score,
+        decision.action,
+        decision.decided_at,
+        decision.request_sha256,
         # orjson: several times faster than json.dumps here, same compact sorted JSON
-        "data": orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode(),
-    }
+        orjson.dumps(decision_document(decision), option=orjson.OPT_SORT_KEYS).decode(),
+    )
+
+
+def decision_row(decision: GovernedDecision) -> dict[str, Any]:
+    return dict(zip(DECISION_COLUMNS, decision_values(decision), strict=True))
 
 
 def _decision(data: str) -> GovernedDecision:
@@ -410,7 +426,7 @@ class SqlDecisionStore:
                 new.append(d)
                 seen.add(d.txn_id)
         if new:
-            conn.execute(insert(fraud_decisions), [decision_row(d) for d in new])
+            insert_rows(conn, fraud_decisions, DECISION_COLUMNS, [decision_values(d) for d in new])
             entries: builtins.list[tuple[str, str, str, str, Mapping[str, Any]]] = [
                 (
                     DECISION_ACTOR,

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Executable, and_, func, insert, select, update
+from sqlalchemy import Connection, Engine, Executable, Table, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from dualtrack.controls.domain import Evidence, EvidenceKind
@@ -399,6 +399,32 @@ def _fit(value: str, limit: int) -> str:
     return "sha256:" + hashlib.sha256(value.encode()).hexdigest()[: limit - 7]
 
 
+_INSERT_SQL: dict[tuple[str, tuple[str, ...], str], str] = {}
+
+
+def insert_rows(
+    conn: Connection, table: Table, columns: tuple[str, ...], rows: builtins.list[tuple[Any, ...]]
+) -> None:
+    """Insert ``rows`` (tuples in ``columns`` order) with the driver's ``executemany``.
+
+    For the hot paths' flat rows of strings and numbers: the same INSERT as
+    ``conn.execute(insert(table), dicts)``, without SQLAlchemy building and processing a
+    parameter dictionary per row (about half the cost of a 50-row insert on SQLite)."""
+    style = conn.dialect.paramstyle
+    key = (table.name, columns, style)
+    sql = _INSERT_SQL.get(key)
+    if sql is None:
+        missing = [name for name in columns if name not in table.c]
+        if missing:
+            raise ValueError(f"{table.name} has no columns {missing}")
+        marker = "?" if style == "qmark" else "%s"
+        sql = _INSERT_SQL[key] = (
+            f"INSERT INTO {table.name} ({', '.join(columns)}) "
+            f"VALUES ({', '.join([marker] * len(columns))})"
+        )
+    conn.exec_driver_sql(sql, rows)
+
+
 def _entry(row: Any) -> LedgerEntry:
     return LedgerEntry(
         row.seq,
@@ -411,6 +437,19 @@ def _entry(row: Any) -> LedgerEntry:
         row.prev_hash,
         row.hash,
     )
+
+
+_LEDGER_COLUMNS = (
+    "seq",
+    "recorded_at",
+    "actor",
+    "action",
+    "subject_type",
+    "subject_id",
+    "payload",
+    "prev_hash",
+    "hash",
+)
 
 
 class SqlLedgerRepository:
@@ -464,20 +503,22 @@ class SqlLedgerRepository:
             )
             entries.append(entry)
             prev = entry.hash
-        self._c.execute(
-            insert(t.ledger_entries),
+        insert_rows(
+            self._c,
+            t.ledger_entries,
+            _LEDGER_COLUMNS,
             [
-                {
-                    "seq": e.seq,
-                    "recorded_at": e.recorded_at,
-                    "actor": e.actor,
-                    "action": e.action,
-                    "subject_type": e.subject_type,
-                    "subject_id": e.subject_id,
-                    "payload": e.payload_json,
-                    "prev_hash": e.prev_hash,
-                    "hash": e.hash,
-                }
+                (
+                    e.seq,
+                    e.recorded_at,
+                    e.actor,
+                    e.action,
+                    e.subject_type,
+                    e.subject_id,
+                    e.payload_json,
+                    e.prev_hash,
+                    e.hash,
+                )
                 for e in entries
             ],
         )
