@@ -15,7 +15,9 @@ What runs (all on 127.0.0.1, one machine; the load generator shares the CPU with
    request; then open loop (``--rate`` decisions/s offered on a fixed schedule in
    ``--paced-batch`` requests over ``--paced-connections`` connections, latency counted
    from each request's scheduled send time), which is how the target is judged: sustained
-   2,000 decisions/s at p99 <= 25 ms. The paced phase runs again on a fresh server with
+   2,000 decisions/s at p99 <= 25 ms. The paced phase runs ``--paced-repeats`` times back to
+   back (default 3); the run with the median p99 is reported as ``paced``, every run in
+   ``paced_repeats``. The paced phase runs again on a fresh server with
    Python's default garbage collector (``DUALTRACK_GC_FREEZE_S=0``) for comparison.
 4. Baselines in the same run: the same server stack with a trivial endpoint that does one
    SQLite WAL commit per request (a separate tiny app), and raw LightGBM single-row predict.
@@ -376,6 +378,15 @@ def raw_predict_rate(directory: Path, rows: pl.DataFrame) -> dict[str, Any]:
     return {"single_row_per_s": round(single), "batch_5000_rows_per_s": round(batched)}
 
 
+def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run whose p99 is the median of the runs' p99s (a whole run, not mixed figures)."""
+    ranked = sorted(runs, key=lambda r: (r["p99_ms"] is None, r["p99_ms"] or 0.0))
+    chosen = dict(ranked[(len(ranked) - 1) // 2])
+    chosen["runs"] = len(runs)
+    chosen["chosen_as"] = "median p99 of the runs"
+    return chosen
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
@@ -386,11 +397,19 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=2_000.0, help="paced decisions/s")
     parser.add_argument("--paced-batch", type=int, default=50)
     parser.add_argument("--paced-connections", type=int, default=4)
+    parser.add_argument(
+        "--paced-repeats",
+        type=int,
+        default=3,
+        help="paced phases run back to back on the same server; the target is judged on "
+        "the median of their p99s",
+    )
     args = parser.parse_args()
     seconds = 8.0 if args.quick else args.seconds
     tmp = Path(tempfile.mkdtemp(prefix="fraud-http-bench-"))
     url, key, info = seed_database(tmp)
-    need = int(seconds * 14_000) + 6_000
+    # closed-loop phases (3,000 + 6,000 a second), the paced runs and the default-GC run
+    need = int(seconds * (9_000 + 2_200 * (max(1, args.paced_repeats) + 1))) + 6_000
     frame = transactions(need)
     env = {
         **os.environ,
@@ -487,7 +506,12 @@ def main() -> None:
             result["transactions_per_request"] = batch
             result["decisions_per_s"] = round(result["requests_per_s"] * batch, 1)
             phases[name] = result
-        phases["paced"] = paced(port)
+        repeats = [paced(port) for _ in range(max(1, args.paced_repeats))]
+        phases["paced"] = _median_run(repeats)
+        phases["paced_repeats"] = [
+            {k: r[k] for k in ("decisions_per_s", "p50_ms", "p95_ms", "p99_ms", "p999_ms")}
+            for r in repeats
+        ]
         out["fraud_score"] = phases
     finally:
         proc.terminate()

@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from dualtrack.adapters.db import WalCheckpointer, create_db_engine, sqlite_file
+from dualtrack.adapters.db import (
+    SQLITE_CACHE_KIB,
+    WalCheckpointer,
+    create_db_engine,
+    sqlite_file,
+)
 
 
 def test_checkpoints_run_in_the_background_and_the_automatic_one_is_off(
@@ -52,3 +57,10 @@ def test_only_file_backed_sqlite_engines_have_one(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         WalCheckpointer(memory)
     assert sqlite_file(create_db_engine(f"sqlite:///{tmp_path / 'f.db'}")) == tmp_path / "f.db"
+
+
+def test_sqlite_connections_get_the_larger_page_cache(tmp_path: Path) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'c.db'}")
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA cache_size")).scalar() == -SQLITE_CACHE_KIB
+    engine.dispose()
