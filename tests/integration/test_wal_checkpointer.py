@@ -28,7 +28,7 @@ def test_checkpoints_run_in_the_background_and_the_automatic_one_is_off(
     try:
         with engine.connect() as conn:
             assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 0
-        for i in range(20):
+        for _ in range(20):
             with engine.begin() as conn:
                 conn.execute(text("INSERT INTO t (body) VALUES (:b)"), {"b": "x" * 20_000})
         deadline = time.monotonic() + 10

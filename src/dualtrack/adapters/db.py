@@ -13,7 +13,6 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-
 #: Page cache per SQLite connection, KiB (memory is taken only as pages are read).
 SQLITE_CACHE_KIB = 32_768
 
