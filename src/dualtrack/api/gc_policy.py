@@ -17,7 +17,7 @@ generation; a full collection over everything every ``full_s`` seconds reclaims 
 cost of one pause of the old length that often.
 
 Freezing alone is not enough: between two ticks the collector still starts full passes of
-its own over whatever was promoted since the last freeze (20-170 ms each, several a minute at
+its own over whatever was promoted since the last freeze (20-230 ms each, several a minute at
 2,000 decisions/s, measured on 2026-12-03). While the policy runs, the collector's own full
 passes are therefore switched off (generation 2's threshold is set out of reach; the young
 generations keep their thresholds), and the policy's tick, which is the only thing that
