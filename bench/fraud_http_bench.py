@@ -18,7 +18,9 @@ What runs (all on 127.0.0.1, one machine; the load generator shares the CPU with
    2,000 decisions/s at p99 <= 25 ms. The paced phase runs ``--paced-repeats`` times back to
    back (default 3); the run with the median p99 is reported as ``paced``, every run in
    ``paced_repeats``. The paced phase runs again on a fresh server with
-   Python's default garbage collector (``DUALTRACK_GC_FREEZE_S=0``) for comparison.
+   Python's default garbage collector (``DUALTRACK_GC_FREEZE_S=0``), and once more on a
+   fresh server whose SQLite checkpoints run inside request commits
+   (``DUALTRACK_SQLITE_CHECKPOINT_S=0``), for comparison.
 4. Baselines in the same run: the same server stack with a trivial endpoint that does one
    SQLite WAL commit per request (a separate tiny app), and raw LightGBM single-row predict.
 5. Checks after each phase: every acknowledged decision is in ``fraud_decisions`` and has a
@@ -408,8 +410,8 @@ def main() -> None:
     seconds = 8.0 if args.quick else args.seconds
     tmp = Path(tempfile.mkdtemp(prefix="fraud-http-bench-"))
     url, key, info = seed_database(tmp)
-    # closed-loop phases (3,000 + 6,000 a second), the paced runs and the default-GC run
-    need = int(seconds * (9_000 + 2_200 * (max(1, args.paced_repeats) + 1))) + 6_000
+    # closed-loop phases (3,000 + 6,000 a second), the paced runs and the two comparison runs
+    need = int(seconds * (9_000 + 2_200 * (max(1, args.paced_repeats) + 2))) + 8_000
     frame = transactions(need)
     env = {
         **os.environ,
@@ -516,14 +518,19 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(10)
-    # the same paced load on a server left with Python's default garbage collector
-    proc, port = start_server({**env, "DUALTRACK_GC_FREEZE_S": "0"}, "dualtrack.api.app:create_app")
-    try:
-        asyncio.run(drive(port, "/api/v1/fraud/score", key, partition(take(2_000), 8, 1), 3.0))
-        out["fraud_score"]["paced_default_gc"] = paced(port)
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    # the same paced load on a fresh server without one of the serving-process policies:
+    # Python's default garbage collector; SQLite's checkpoints inside request commits
+    for name, setting in (
+        ("paced_default_gc", "DUALTRACK_GC_FREEZE_S"),
+        ("paced_inline_checkpoints", "DUALTRACK_SQLITE_CHECKPOINT_S"),
+    ):
+        proc, port = start_server({**env, setting: "0"}, "dualtrack.api.app:create_app")
+        try:
+            asyncio.run(drive(port, "/api/v1/fraud/score", key, partition(take(2_000), 8, 1), 3.0))
+            out["fraud_score"][name] = paced(port)
+        finally:
+            proc.terminate()
+            proc.wait(10)
     out["durability_check"] = verify_durable(tmp / "bench.db")
     single = out["fraud_score"]["single"]
     paced_result = out["fraud_score"]["paced"]

@@ -59,6 +59,13 @@ class Settings(BaseSettings):
         description="With gc_freeze_s set: how often (seconds) a full collection still runs "
         "over everything, so cyclic garbage frozen by mistake is reclaimed.",
     )
+    sqlite_checkpoint_s: float = Field(
+        0.2,
+        ge=0,
+        description="SQLite serving processes checkpoint the write-ahead log from a background "
+        "thread this often (seconds), instead of inside a request's commit; 0 leaves SQLite's "
+        "automatic checkpoint in the commit path.",
+    )
     pseudonym_key: SecretStr | None = Field(
         None, description="Key for deterministic pseudonyms (HMAC-SHA256). Never logged."
     )

@@ -155,8 +155,8 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
             policy = FreezePolicy(freeze_s=settings.gc_freeze_s, full_s=settings.gc_full_s)
             policy.start()
         checkpointer = None
-        if sqlite_file(platform.engine) is not None:
-            checkpointer = WalCheckpointer(platform.engine)
+        if settings.sqlite_checkpoint_s > 0 and sqlite_file(platform.engine) is not None:
+            checkpointer = WalCheckpointer(platform.engine, interval_s=settings.sqlite_checkpoint_s)
             checkpointer.start()
         try:
             yield
