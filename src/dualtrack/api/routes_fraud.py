@@ -74,7 +74,9 @@ async def score(body: ScoreRequest, request: Request, platform: PlatformDep) -> 
     and is not counted again in velocity features; the same ID with different content is a
     409. A batch is accepted or refused as a whole: bad rows give a 422 problem listing every
     problem; batches over the limit give 413; no deployed (or an unverifiable) model version,
-    or a privacy policy that keeps a needed field from the model, gives 503."""
+    or a privacy policy that keeps a needed field from the model, gives 503. An API key that
+    verified is trusted on this route for up to a second before it is checked again, so a
+    revocation reaches scoring within that second."""
     presented = presented_key(request)
 
     def decide() -> bytes:
