@@ -156,7 +156,12 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
             policy.start()
         checkpointer = None
         if settings.sqlite_checkpoint_s > 0 and sqlite_file(platform.engine) is not None:
-            checkpointer = WalCheckpointer(platform.engine, interval_s=settings.sqlite_checkpoint_s)
+            # one per platform: its pool listener stays with the engine, so a second app
+            # lifespan over the same platform (tests) restarts it rather than adding another
+            checkpointer = platform.feature(
+                "sqlite.checkpointer",
+                lambda p: WalCheckpointer(p.engine, interval_s=settings.sqlite_checkpoint_s),
+            )
             checkpointer.start()
         try:
             yield
