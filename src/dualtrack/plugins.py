@@ -1,7 +1,8 @@
 """Discovery of feature modules by naming convention.
 
 Built-in features register their edges exactly as an extension would: a module named
-``dualtrack.api.routes_<x>`` exposing ``router``, ``dualtrack.cli.cmd_<x>`` exposing ``app``
+``dualtrack.api.routes_<x>`` exposing ``router`` (and optionally ``startup(platform)``, run
+before the app serves), ``dualtrack.cli.cmd_<x>`` exposing ``app``
 (a Typer app, mounted as ``dualtrack <x>`` unless it sets ``NAME``), ``dualtrack.web.pages_<x>``
 exposing ``router`` and ``NAV`` (dashboard menu entries), and ``dualtrack.<x>.wiring`` with
 ``seed_demo(platform)``.

@@ -7,7 +7,9 @@ import json
 import httpx
 import pytest
 
-from dualtrack.bootstrap import Platform
+from dualtrack.api.app import create_app
+from dualtrack.bootstrap import Platform, bootstrap
+from dualtrack.config import Settings
 from dualtrack.fraud import wiring
 from dualtrack.fraud.validation import ValidationLimits
 from tests.conftest import People
@@ -230,6 +232,34 @@ async def test_history_and_batch_limits(
     wiring.service(platform).expire()
     gone = await _score(client, keys, [txn("R1", offset=3_000)])
     assert gone.status_code == 503 and gone.json()["code"] == "fraud-no-deployed-model"
+
+
+async def test_a_restarted_server_keeps_the_scored_history(
+    client: httpx.AsyncClient, keys: Keys, platform: Platform, deployed: str, settings: Settings
+) -> None:
+    """A new server process over the same database starts (its lifespan rebuilds the feature
+    state from stored decisions): the customer's history is still there, so an older
+    timestamp is still refused and velocity counts continue."""
+    first = await _score(client, keys, [txn("S1", offset=1_000), txn("S2", offset=1_060)])
+    assert first.status_code == 200
+    restarted = bootstrap(settings)
+    try:
+        app = create_app(platform=restarted)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+            ) as fresh,
+        ):
+            older = await _score(fresh, keys, [txn("S3", offset=10)])
+            assert older.status_code == 422 and "older than scored history" in older.text
+            later = await _score(fresh, keys, [txn("S4", offset=1_200)], features=True)
+            assert later.status_code == 200, later.text
+            features = later.json()["decisions"][0]["features"]
+            assert features["cust_count_1h"] == 2.0
+            assert features["cust_secs_since_last"] == 140.0
+    finally:
+        restarted.close()
 
 
 async def test_the_privacy_policy_decides_what_reaches_the_model(

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
+import polars as pl
 import pytest
+from sqlalchemy import select
 
 from dualtrack.adapters.fraud_sql import SqlCaseRepository, decisions_by_id
-from dualtrack.bootstrap import Platform
+from dualtrack.adapters.fraud_tables import fraud_decisions
+from dualtrack.bootstrap import Platform, bootstrap
+from dualtrack.config import Settings
 from dualtrack.errors import RoleNotAllowed
 from dualtrack.fraud import wiring
 from dualtrack.fraud.domain import Alert, Case, CaseStatus, ReasonCode
+from dualtrack.fraud.features import FEATURE_NAMES, STATE_COLUMNS, compute_batch
 from dualtrack.fraud.governed import GovernedDecision
+from dualtrack.fraud.simulator import HKPaymentsSimulator
 from tests.conftest import People
-from tests.fraud_support import deploy_tiny, txn
+from tests.fraud_support import TINY, deploy_tiny, txn
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -144,3 +152,58 @@ def test_queue_counts_alerts_and_top_scores(platform: Platform, people: People) 
     (item,) = wiring.cases(platform).queue()
     assert item.alerts == 2
     assert item.top_score == pytest.approx(max(d.score for d in decided))
+
+
+def test_a_restarted_process_rebuilds_the_velocity_state_from_stored_decisions(
+    platform: Platform, people: People, settings: Settings
+) -> None:
+    """Score part of a stream, stop, start a new process over the same database, score the
+    rest: the features equal the batch features of the whole stream, as if nothing stopped."""
+    deploy_tiny(platform, people.dev, people.validator, people.compliance)
+    sim = HKPaymentsSimulator(TINY)
+    stream = pl.concat([sim.day(d) for d in range(3)]).drop("is_fraud", "typology").head(900)
+    rows = stream.to_dicts()
+    expected = compute_batch(stream).to_numpy()
+    first, rest = rows[:600], rows[600:]
+    before = wiring.service(platform)
+    for start in range(0, len(first), 200):
+        before.score(first[start : start + 200])
+    with platform.uow() as uow:
+        kept = uow.connection.execute(
+            select(fraud_decisions.c.state_event).where(
+                fraud_decisions.c.txn_id == rows[0]["txn_id"]
+            )
+        ).scalar_one()
+    event = json.loads(kept)
+    assert set(event) == set(STATE_COLUMNS)
+    assert event["customer_id"] != rows[0]["customer_id"], "identifiers are kept as pseudonyms"
+    assert event["customer_id"].startswith("CUSTOMER_ID_")
+
+    restarted_platform = bootstrap(settings)
+    try:
+        restarted = wiring.service(restarted_platform)
+        assert restarted is not before
+        decided = restarted.score(rest)
+    finally:
+        restarted_platform.close()
+    got = np.array([[d.features[name] for name in FEATURE_NAMES] for d in decided])
+    np.testing.assert_array_equal(got, expected[600:])
+    # not vacuous: without the stored history the same rows get other features
+    cold = compute_batch(stream.tail(300)).to_numpy()
+    assert not np.array_equal(cold, expected[600:])
+
+
+def test_history_folded_in_is_keyed_like_scored_transactions(
+    platform: Platform, people: People
+) -> None:
+    """``warm_up`` (the demo's week of history) goes through the privacy policy, so the
+    scored transactions that follow see it (their IDs are pseudonymised the same way)."""
+    deploy_tiny(platform, people.dev, people.validator, people.compliance)
+    sim = HKPaymentsSimulator(TINY)
+    stream = pl.concat([sim.day(d) for d in range(3)]).head(900)
+    expected = compute_batch(stream.drop("is_fraud", "typology")).to_numpy()
+    governed = wiring.service(platform)
+    assert wiring.warm_up(governed, stream.head(600)) == 600
+    decided = governed.score(stream.tail(300).drop("is_fraud", "typology").to_dicts())
+    got = np.array([[d.features[name] for name in FEATURE_NAMES] for d in decided])
+    np.testing.assert_array_equal(got, expected[600:])

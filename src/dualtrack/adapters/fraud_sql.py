@@ -16,7 +16,7 @@ from __future__ import annotations
 import builtins
 import json
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from typing import Any, Generic, TypeVar
 
@@ -240,11 +240,14 @@ DECISION_COLUMNS = (
     "decided_at",
     "request_sha256",
     "data",
+    "event_ts",
+    "state_event",
 )
 
 
 def decision_values(decision: GovernedDecision) -> tuple[Any, ...]:
     """A decision's row in :data:`DECISION_COLUMNS` order."""
+    event = decision.state_event
     return (
         decision.txn_id,
         decision.version_id,
@@ -255,6 +258,8 @@ def decision_values(decision: GovernedDecision) -> tuple[Any, ...]:
         decision.request_sha256,
         # orjson: several times faster than json.dumps here, same compact sorted JSON
         orjson.dumps(decision_document(decision), option=orjson.OPT_SORT_KEYS).decode(),
+        None if event is None else event["ts"],
+        None if event is None else orjson.dumps(event).decode(),
     )
 
 
@@ -354,6 +359,20 @@ class SqlDecisionStore:
     def get_many(self, txn_ids: Sequence[str]) -> dict[str, GovernedDecision]:
         with self._reader.connect() as conn:
             return decisions_by_id(conn, txn_ids)
+
+    def state_events(self, *, batch: int = 5_000) -> Iterator[dict[str, Any]]:
+        """Every stored decision's state event, oldest ``ts`` first (streamed: the rows are
+        read ``batch`` at a time, never all at once). Events with equal ``ts`` fold to the
+        same state in any order, so ties need no order."""
+        stmt = (
+            select(fraud_decisions.c.state_event)
+            .where(fraud_decisions.c.state_event.is_not(None))
+            .order_by(fraud_decisions.c.event_ts)
+        )
+        with self._reader.connect() as conn:
+            result = conn.execution_options(yield_per=batch).execute(stmt)
+            for (text,) in result:
+                yield orjson.loads(text)
 
     def persist(
         self, decisions: Sequence[GovernedDecision], timeout: float = 30.0

@@ -7,7 +7,7 @@ Records are stored as canonical JSON in ``data`` next to the columns queries fil
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, Index, String, Table, Text
+from sqlalchemy import BigInteger, Column, Float, Index, String, Table, Text
 
 from dualtrack.adapters.tables import metadata
 
@@ -22,6 +22,11 @@ fraud_decisions = Table(
     Column("decided_at", String(32), nullable=False),
     Column("request_sha256", String(64), nullable=False),
     Column("data", Text, nullable=False),
+    # what rebuilds the online feature state after a restart (hk_payments_v1 decisions made
+    # under a privacy policy; pseudonymised identifiers, time and amount), read in event_ts
+    # order once per process start, so neither is indexed
+    Column("event_ts", BigInteger, nullable=True),
+    Column("state_event", Text, nullable=True),
     Index("ix_fraud_decisions_customer", "customer_ref", "decided_at"),
     Index("ix_fraud_decisions_decided_at", "decided_at"),
 )

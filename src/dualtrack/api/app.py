@@ -148,8 +148,16 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     settings = settings or (platform.settings if platform else Settings())
     platform = platform or bootstrap(settings, run_migrations=True)
 
+    # a feature's routes module may expose ``startup(platform)``, run before serving
+    feature_routes = [
+        m for m in discover("dualtrack.api", "routes_") if m.__name__ != "dualtrack.api.routes_core"
+    ]
+    startups = [m.startup for m in feature_routes if callable(getattr(m, "startup", None))]
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        for startup in startups:
+            startup(platform)
         policy = None
         if settings.gc_freeze_s > 0:
             policy = FreezePolicy(freeze_s=settings.gc_freeze_s, full_s=settings.gc_full_s)
@@ -217,9 +225,8 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(core_router)
-    for module in discover("dualtrack.api", "routes_"):
-        if module.__name__ != "dualtrack.api.routes_core":
-            app.include_router(module.router)
+    for module in feature_routes:
+        app.include_router(module.router)
 
     from dualtrack.web.routes import install_dashboard
 

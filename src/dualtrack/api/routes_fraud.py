@@ -21,6 +21,14 @@ from dualtrack.identity.domain import Actor
 router = APIRouter(prefix="/api/v1", tags=["fraud"])
 
 
+def startup(platform: Platform) -> None:
+    """Run by the app's lifespan before it serves: build the scoring service, which folds
+    the stored decisions back into the online feature state (a restart continues the
+    velocity history instead of starting from nothing, and the first request does not pay
+    for it)."""
+    wiring.service(platform)
+
+
 class ScoreRequest(Strict):
     """One or more transactions (``hk_payments_v1`` fields: txn_id, ts, customer_id,
     account_id, channel, payee_id, payee_proxy_type, mcc, amount, currency, device_id,

@@ -19,12 +19,14 @@ Semantics shared by both, for a transaction ``i`` at time ``t`` (seconds):
 The online state is keyed by customer, account or payee only, so it can be partitioned by
 key; it remembers the features it returned per transaction ID for the longest window, so
 re-scoring a transaction ID returns the same features and does not count it twice.
+:meth:`OnlineFeatureEngine.fold` folds already-decided transactions in without computing
+their features, which is how the state is rebuilt from stored decisions after a restart.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
@@ -183,6 +185,20 @@ _KEY_COLUMN: Final[dict[Entity, str]] = {
     "payee": "payee_id",
 }
 _MAX_WINDOW: Final = max(spec.window_s or 0 for spec in FEATURE_SPECS)
+
+#: What folding a transaction into the online state reads: its time, its amount and the
+#: identifier columns the state is keyed or counted by. A decision that keeps these (as the
+#: privacy policy passed them to the model) is enough to rebuild the state after a restart.
+STATE_COLUMNS: Final[tuple[str, ...]] = (
+    "ts",
+    "amount",
+    *dict.fromkeys([*_KEY_COLUMN.values(), *(spec.other for spec in FEATURE_SPECS if spec.other)]),
+)
+
+
+def state_event(txn: Mapping[str, object]) -> dict[str, object]:
+    """The part of ``txn`` that :meth:`OnlineFeatureEngine.fold` needs."""
+    return {column: txn[column] for column in STATE_COLUMNS}
 
 
 def to_cents(amount: float) -> int:
@@ -440,6 +456,32 @@ class OnlineFeatureEngine:
         self.store.remember(txn_id, ts, result)
         return result
 
+    def fold(self, txn: Mapping[str, object]) -> None:
+        """Fold an already-decided transaction into the state without computing features.
+
+        ``txn`` needs only :data:`STATE_COLUMNS` (see :func:`state_event`). Folding a stream
+        in timestamp order leaves the state :meth:`features` would have left, so the state
+        can be rebuilt from stored decisions after a restart. Windows are trimmed as they
+        would be by a read at ``ts``, which removes nothing a later read would keep.
+        """
+        ts = int(txn["ts"])  # type: ignore[call-overload]
+        cents = to_cents(float(txn["amount"]))  # type: ignore[arg-type]
+        for entity, column in _KEY_COLUMN.items():
+            key = f"{entity}:{txn[column]}"
+            state = self.store.load(key) or EntityState()
+            for name, window in state.windows.items():
+                window.evict(ts - _WINDOW_SPANS[name])
+            _fold(entity, state, txn, ts, cents)
+            self.store.save(key, state)
+
+    def fold_all(self, txns: Iterable[Mapping[str, object]]) -> int:
+        """:meth:`fold` each transaction (in the order given); returns how many."""
+        n = 0
+        for txn in txns:
+            self.fold(txn)
+            n += 1
+        return n
+
 
 def _window_name(spec: FeatureSpec) -> str:
     name = _WINDOW_NAMES.get(id(spec))  # the known specs' names, built once
@@ -448,6 +490,11 @@ def _window_name(spec: FeatureSpec) -> str:
 
 _WINDOW_NAMES: Final[dict[int, str]] = {
     id(spec): f"{spec.window_s}:{spec.other or ''}" for spec in FEATURE_SPECS
+}
+
+#: window state name -> its span in seconds
+_WINDOW_SPANS: Final[dict[str, int]] = {
+    _window_name(spec): spec.window_s for spec in FEATURE_SPECS if spec.window_s is not None
 }
 
 # one window state per (entity, window, counted column), shared by count/sum/distinct specs
@@ -518,7 +565,9 @@ def _online_value(
     raise ValueError(spec.kind)  # pragma: no cover
 
 
-def _fold(entity: Entity, state: EntityState, txn: dict[str, object], ts: int, cents: int) -> None:
+def _fold(
+    entity: Entity, state: EntityState, txn: Mapping[str, object], ts: int, cents: int
+) -> None:
     for name, other in _WINDOWS_BY_ENTITY[entity]:
         window = state.windows.get(name)
         if window is None:
@@ -534,10 +583,12 @@ def _fold(entity: Entity, state: EntityState, txn: dict[str, object], ts: int, c
 __all__ = [
     "FEATURE_NAMES",
     "FEATURE_SPECS",
+    "STATE_COLUMNS",
     "TRANSACTION_SCHEMA",
     "EntityState",
     "FeatureSpec",
     "OnlineFeatureEngine",
     "compute_batch",
+    "state_event",
     "with_features",
 ]

@@ -28,10 +28,11 @@ with the platform's rules:
   ledger carry the customer's pseudonym, never the raw customer ID.
 
 Online feature state lives in this process (:class:`InMemoryFeatureStateStore`) behind the
-library's port. It is not rebuilt from stored decisions after a restart: velocity features
-start from an empty history. A multi-process deployment partitions traffic by customer key
-(for example Kafka partitioning on ``customer_id``) so each customer's state lives in one
-process.
+library's port. Each decision keeps the few fields that built it (``state_event``: time,
+amount and the pseudonymised customer, account, payee and device), so a restarted process
+rebuilds the state from stored decisions (:meth:`GovernedFraudService.restore_state`) before
+it serves. A multi-process deployment partitions traffic by customer key (for example Kafka
+partitioning on ``customer_id``) so each customer's state lives in one process.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -55,7 +56,7 @@ from dualtrack.errors import ConfigurationError, Conflict
 from dualtrack.fraud.domain import ACTION_RANK, Action, Decision, ReasonCode, Thresholds
 from dualtrack.fraud.errors import FraudInputError, ModelArtifactError
 from dualtrack.fraud.explain import contributions, top_reasons
-from dualtrack.fraud.features import FEATURE_NAMES
+from dualtrack.fraud.features import FEATURE_NAMES, OnlineFeatureEngine, state_event
 from dualtrack.fraud.memory import InMemoryFeatureStateStore
 from dualtrack.fraud.model import ModelArtifact
 from dualtrack.fraud.ports import Clock, FeatureStateStore
@@ -105,6 +106,10 @@ class GovernedDecision:
     request_sha256: str
     features: dict[str, float] = field(default_factory=dict)
     replayed: bool = False
+    #: what rebuilds the online feature state after a restart (:func:`state_event` of the
+    #: transaction as the privacy policy passed it to the model); stored in its own column,
+    #: not part of the decision's document, the API view or the ledger
+    state_event: dict[str, object] | None = field(default=None, compare=False, repr=False)
 
     def to_json(self, *, features: bool = False) -> dict[str, Any]:
         """The API/CLI view (no raw personal data: the customer is a pseudonym)."""
@@ -370,6 +375,23 @@ class GovernedFraudService:
                 cached = self._policy = (policy, watch, feature_set)
         return cached[0], cached[1]
 
+    # ------------------------------------------------------------ online feature state
+
+    def restore_state(self, events: Iterable[Mapping[str, object]]) -> int:
+        """Fold stored decisions' state events (in timestamp order) into the online feature
+        state, before this process serves: what a restart needs so velocity features and
+        the out-of-order check see the history already decided. Returns how many."""
+        return OnlineFeatureEngine(self.state).fold_all(events)
+
+    def fold_history(self, rows: Iterable[Mapping[str, object]]) -> int:
+        """Fold transactions decided elsewhere (no decisions, no ledger) into the state,
+        through the privacy policy in force, so they are keyed as scored ones are."""
+        policy, _watch = self.policy(self.current())
+        engine = OnlineFeatureEngine(self.state)
+        if policy is None:
+            return engine.fold_all(rows)
+        return engine.fold_all(policy(row) for row in rows)
+
     # ---------------------------------------------------------------------- scoring
 
     def score(
@@ -443,8 +465,12 @@ class GovernedFraudService:
             guarded = [policy(row) for row in rows]
         decisions, features = self._score_rows(model, guarded, explain, watch)
         decided_at = format_instant(self.clock.now())
+        # the state's events are kept only as a privacy policy shaped them (pseudonyms)
+        keep_events = hk and policy is not None
         out: list[GovernedDecision] = []
-        for row, decision, digest, values in zip(rows, decisions, digests, features, strict=True):
+        for row, seen, decision, digest, values in zip(
+            rows, guarded, decisions, digests, features, strict=True
+        ):
             # the raw customer ID, keyed the same way as the policy's CUSTOMER_ID pseudonyms
             subject = str(row["customer_id"]) if hk else f"card-txn:{decision.txn_id}"
             out.append(
@@ -461,6 +487,7 @@ class GovernedFraudService:
                     decided_at=decided_at,
                     request_sha256=digest,
                     features=values,
+                    state_event=state_event(seen) if keep_events else None,
                 )
             )
         return out

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -52,7 +53,7 @@ from dualtrack.errors import NotFound, PlatformError, RoleNotAllowed
 from dualtrack.fraud.datasets import ULB_FEATURES, fetch_ulb, load_ulb
 from dualtrack.fraud.domain import Alert, BudgetPolicy, Case, CaseStatus, CostPolicy, Label
 from dualtrack.fraud.ensemble import BAGGED_SEEDS, ULB_BAG_PARAMS, train_bagged_model
-from dualtrack.fraud.features import FEATURE_NAMES, OnlineFeatureEngine, with_features
+from dualtrack.fraud.features import FEATURE_NAMES, with_features
 from dualtrack.fraud.governed import (
     FRAUD_SYSTEM_NAME,
     GovernedDecision,
@@ -193,15 +194,26 @@ def _reader(platform: Platform) -> Any:
 def _build(platform: Platform) -> GovernedFraudService:
     reader = _reader(platform)
     clock = SystemClock()
-    return GovernedFraudService(
+    store = SqlDecisionStore(committer(platform), reader, clock)
+    governed = GovernedFraudService(
         versions=SqlDeployedVersion(reader, FRAUD_SYSTEM_NAME),
-        store=SqlDecisionStore(committer(platform), reader, clock),
+        store=store,
         customer_ref=customer_pseudonymiser(platform),
         models_dir=models_dir(platform),
         rules=RuleSet(watchlist=load_watchlist(watchlist_path(platform))),
         clock=clock,
         privacy=policy_source(platform),
     )
+    # before anything is scored: velocity state continues from the decisions already stored
+    started = time.perf_counter()
+    folded = governed.restore_state(store.state_events())
+    if folded:
+        logger.info(
+            "fraud feature state rebuilt from %d stored decisions in %.1f s",
+            folded,
+            time.perf_counter() - started,
+        )
+    return governed
 
 
 def read_identity(platform: Platform) -> IdentityService:
@@ -494,15 +506,12 @@ def _demo_actors(platform: Platform) -> dict[str, Actor] | None:
 
 
 def warm_up(service_: GovernedFraudService, frame: pl.DataFrame) -> int:
-    """Fold already-decided transaction history into the online feature state (no decisions,
-    no ledger): what a bank replays at start-up so velocity features see recent history."""
-    engine = OnlineFeatureEngine(service_.state)
+    """Fold transaction history decided elsewhere into the online feature state (no
+    decisions, no ledger), through the privacy policy like scored transactions: how the demo
+    gives its first scored day a week of history. Decisions stored here need no warm-up:
+    the service folds them back in when it starts."""
     columns = [c for c in frame.columns if c not in ("is_fraud", "typology")]
-    n = 0
-    for row in frame.select(columns).iter_rows(named=True):
-        engine.features(row)
-        n += 1
-    return n
+    return service_.fold_history(frame.select(columns).iter_rows(named=True))
 
 
 def seed_demo(platform: Platform, *, progress: Progress | None = None) -> None:
@@ -574,8 +583,9 @@ def deployed_label(platform: Platform) -> str | None:
 
 def feed_simulated(platform: Platform, n: int = 200) -> list[GovernedDecision]:
     """Score the next ``n`` transactions of the demo simulation through the governed path
-    (the dashboard's demo feed). On first use in a process, the previous seven simulated
-    days are folded into the feature state (see :func:`warm_up`)."""
+    (the dashboard's demo feed). While the feature state is empty (no stored decision was
+    folded back at start-up), the previous seven simulated days are folded in first (see
+    :func:`warm_up`)."""
     governed = service(platform)
     sim = HKPaymentsSimulator(DEMO_SIMULATION)
     with platform.uow() as uow:

@@ -38,14 +38,15 @@ def test_document_equals_the_codec_output_and_round_trips() -> None:
     for decision in (_decision(), _decision(rule_hits=(), reasons=(), features={})):
         expected = to_jsonable(decision)
         expected.pop("replayed")
+        expected.pop("state_event")  # its own column
         assert decision_document(decision) == expected
         stored = json.loads(decision_row(decision)["data"])
         back = decode(GovernedDecision, stored)
         assert back == _replace_replayed(decision)
 
 
-def test_every_field_but_replayed_is_stored() -> None:
-    fields = set(GovernedDecision.__dataclass_fields__) - {"replayed"}
+def test_every_field_but_replayed_and_the_state_event_is_in_the_document() -> None:
+    fields = set(GovernedDecision.__dataclass_fields__) - {"replayed", "state_event"}
     assert set(decision_document(_decision())) == fields
 
 
