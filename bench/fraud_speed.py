@@ -8,6 +8,10 @@ Measured (median of ``--repeats`` runs each):
   decision (as in production);
 * ``pred_contrib_all``: exact TreeSHAP on every row (what "reasons for everyone" costs),
   timed on a slice and reported as rows/s;
+* ``compiled``: the same model compiled to native code with lleaves
+  (:mod:`dualtrack.fraud.compiled`): compile time, raw predict, and the scorer's
+  decisions/s with it, as ratios to raw LightGBM ``predict``; its scores are compared
+  with LightGBM's on every row and its actions with the LightGBM scorer's;
 * ``hk_online``: the Hong Kong payments model through the online feature engine
   (per-transaction state updates), decisions/s.
 
@@ -32,6 +36,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from dualtrack.fraud import compiled
 from dualtrack.fraud.datasets import ULB_FEATURES, fetch_ulb, load_ulb
 from dualtrack.fraud.features import (
     FEATURE_NAMES,
@@ -124,6 +129,59 @@ def main() -> None:
 
     log("scorer")
     scorer_s, (flagged, explained) = timed(score_all, args.repeats)
+    # the same model compiled to native code (lleaves), scored the same way
+    compiled_report: dict[str, Any] = {"available": compiled.available()}
+    if compiled.available():
+        cache = ROOT / "var" / "cache" / "compiled"
+        log("compile")
+        was_cached = compiled.library_path(artifact, cache).exists()
+        started = time.perf_counter()
+        compiled.compile_model(artifact, cache)
+        compile_s = time.perf_counter() - started
+        forest = compiled.load_compiled(artifact, cache)
+        assert forest is not None, "the compiled model disagrees with LightGBM on the probe rows"
+        log("compiled predict")
+        compiled_raw_s, compiled_scores = timed(lambda: forest.predict(x), args.repeats)
+        fast = FraudScorer(
+            artifact,
+            limits=ValidationLimits(max_batch=args.batch),
+            clock=FixedClock(),
+            compiled=forest,
+        )
+
+        def score_all_compiled() -> tuple[int, list[Any]]:
+            flagged_c = 0
+            outs = []
+            for start in range(0, n_rows, args.batch):
+                out = fast.score_columns(inputs.slice(start, args.batch))
+                flagged_c += int((out.actions > 0).sum())
+                outs.append(out)
+            return flagged_c, outs
+
+        log("scorer, compiled")
+        compiled_s, (flagged_c, outs) = timed(score_all_compiled, args.repeats)
+        reference = booster.predict(x)
+        actions_c = np.concatenate([o.actions for o in outs])
+        plain = [
+            scorer.score_columns(inputs.slice(i, args.batch)) for i in range(0, n_rows, args.batch)
+        ]
+        actions_p = np.concatenate([o.actions for o in plain])
+        compiled_report |= {
+            "compile_s": None if was_cached else compile_s,
+            "library_was_cached": was_cached,
+            "raw_predict_rows_per_s": n_rows / compiled_raw_s,
+            "raw_speedup_vs_lightgbm": raw_s / compiled_raw_s,
+            "scorer_decisions_per_s": n_rows / compiled_s,
+            "scorer_decisions_per_minute": 60 * n_rows / compiled_s,
+            "scorer_to_raw_lightgbm_ratio": raw_s / compiled_s,
+            "target_met": 60 * n_rows / compiled_s >= 1_000_000,
+            "flagged_rows": flagged_c,
+            "max_abs_score_difference_vs_lightgbm": float(
+                np.abs(np.asarray(compiled_scores) - reference).max()
+            ),
+            "actions_differing_from_lightgbm_scorer": int((actions_c != actions_p).sum()),
+        }
+
     log("pred_contrib")
     contrib_s, _ = timed(lambda: booster.predict(x[:contrib_rows], pred_contrib=True), args.repeats)
     single = inputs.slice(0, 1)
@@ -218,6 +276,7 @@ def main() -> None:
         "reasoned_decisions_vs_pred_contrib_all_ratio": (n_rows / scorer_s)
         / (contrib_rows / contrib_s),
         "single_row_latency_ms": 1_000 * single_s / 200,
+        "compiled": compiled_report,
         "hk_online": {
             "rows": hk_n,
             "decisions_per_s": hk_n / hk_s,

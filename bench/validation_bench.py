@@ -366,7 +366,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--repeats", type=int, default=None)
-    parser.add_argument("--evidently-python", default=sys.executable, help="Interpreter with evidently installed (make bench: the bench venv itself)")
+    parser.add_argument(
+        "--evidently-python",
+        default=sys.executable,
+        help="Interpreter with evidently installed (make bench: the bench venv itself)",
+    )
     parser.add_argument("--skip-evidently", action="store_true")
     parser.add_argument("--part", choices=sorted(PARTS))
     parser.add_argument("--config")

@@ -87,6 +87,7 @@ def test_train_registers_a_draft_then_score_uses_only_the_deployed_version(
     p.registry.deploy(alice, version.id)
     code, _, err = run("fraud", "score", str(transactions), "--out", str(scored))
     assert code == 0, err
+    assert "(LightGBM)" in err
     frame = pl.read_parquet(scored)
     assert frame.height == 6 and set(frame["model_version"]) == {trained["version"]}
     assert frame.filter(pl.col("txn_id") == "F3")["action"].item() == "block"
@@ -108,6 +109,25 @@ def test_train_registers_a_draft_then_score_uses_only_the_deployed_version(
     assert exported.height == case["alerts"]
     entries = [e for e in p.ledger.entries() if e.action == "fraud.decision"]
     assert len(entries) == 6
+
+    # compiled to native code, the same version scores on (unit tests prove equal scores)
+    code, out, err = run("fraud", "compile", "--json")
+    assert code == 0, err
+    compiled = json.loads(out)
+    assert compiled["version"] == trained["version"] and compiled["verified_against_lightgbm"]
+    assert Path(compiled["library"]).exists()
+    again = cli_db / "again.csv"
+    pl.DataFrame(
+        [
+            txn(f"G{i}", offset=1_000 + i * 30, amount=700_000.0 if i == 3 else 80.0)
+            for i in range(6)
+        ]
+    ).write_csv(again)
+    code, _, err = run("fraud", "score", str(again), "--out", str(cli_db / "again.parquet"))
+    assert code == 0 and "(compiled)" in err, err
+    rescored = pl.read_parquet(cli_db / "again.parquet")
+    assert rescored.height == 6
+    assert rescored.filter(pl.col("txn_id") == "G3")["action"].item() == "block"
 
 
 def test_simulate_and_data_commands(cli_db: Path) -> None:

@@ -53,6 +53,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from dualtrack.errors import ConfigurationError, Conflict
+from dualtrack.fraud.compiled import load_compiled
 from dualtrack.fraud.domain import ACTION_RANK, Action, Decision, ReasonCode, Thresholds
 from dualtrack.fraud.errors import FraudInputError, ModelArtifactError
 from dualtrack.fraud.explain import contributions, top_reasons
@@ -276,6 +277,7 @@ class GovernedFraudService:
         recheck_s: float = 1.0,
         state: FeatureStateStore | None = None,
         privacy: PolicySource | None = None,
+        compiled_dir: Path | None = None,
     ) -> None:
         self._versions = versions
         self._privacy = privacy
@@ -284,6 +286,9 @@ class GovernedFraudService:
         self.store = store
         self._customer_ref = customer_ref
         self.models_dir = models_dir
+        #: where compiled models are cached (:mod:`dualtrack.fraud.compiled`); a deployed
+        #: version whose compiled library is there (and agrees with LightGBM) scores with it
+        self.compiled_dir = compiled_dir
         self.rules = rules or RuleSet()
         self.limits = limits or ValidationLimits()
         self.clock: Clock = clock or SystemClock()
@@ -316,6 +321,12 @@ class GovernedFraudService:
         with self._load_lock:
             return self._refresh()
 
+    def reload(self) -> LoadedModel:
+        """Load the deployed version's artifact and scorer again (after it was compiled)."""
+        with self._load_lock:
+            self._loaded = None
+            return self._refresh()
+
     def _refresh(self) -> LoadedModel:
         deployed = self._versions.deployed()
         self._checked_at = time.monotonic()
@@ -342,12 +353,17 @@ class GovernedFraudService:
             state=self.state,
             clock=self.clock,
             limits=self.limits,
+            compiled=load_compiled(artifact, self.compiled_dir) if self.compiled_dir else None,
         )
         registered = deployed.config.get("thresholds")
         if isinstance(registered, Mapping):
             scorer.thresholds = Thresholds(**registered)
         self._loaded = LoadedModel(deployed, artifact, scorer)
-        logger.info("fraud model version %s loaded", deployed.version)
+        logger.info(
+            "fraud model version %s loaded (%s)",
+            deployed.version,
+            "compiled" if scorer.compiled is not None else "LightGBM",
+        )
         return self._loaded
 
     def policy(self, model: LoadedModel) -> tuple[TransactionPolicy | None, frozenset[str]]:

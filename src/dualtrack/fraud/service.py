@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from dualtrack.fraud.compiled import CompiledModel
 from dualtrack.fraud.domain import (
     ACTION_RANK,
     Action,
@@ -99,6 +100,7 @@ class FraudScorer:
         clock: Clock | None = None,
         limits: ValidationLimits | None = None,
         top_k_reasons: int = 3,
+        compiled: CompiledModel | None = None,
     ) -> None:
         self.artifact = artifact
         self.model_version = model_version or artifact.artifact_sha256[:16]
@@ -108,6 +110,9 @@ class FraudScorer:
         self.limits = limits or ValidationLimits()
         self.top_k_reasons = top_k_reasons
         self.booster_ = artifact.booster()
+        #: the artifact compiled to native code (:mod:`dualtrack.fraud.compiled`), used for
+        #: scores when given; reasons always come from the booster's exact TreeSHAP
+        self.compiled = compiled
         self.thresholds = artifact.thresholds
         if artifact.feature_set == "hk_payments_v1" and artifact.feature_names != FEATURE_NAMES:
             raise ModelArtifactError("model features do not match this feature definition")
@@ -260,7 +265,10 @@ class FraudScorer:
     ) -> ScoredBatch:
         # small requests: one thread avoids OpenMP start-up cost on a busy machine
         threads = 1 if len(x) < 2_000 else 0  # 0: LightGBM's default (all cores)
-        scores = np.asarray(self.booster_.predict(x, num_threads=threads), dtype=np.float64)
+        if self.compiled is not None:
+            scores = self.compiled.predict(x, threads=threads)
+        else:
+            scores = np.asarray(self.booster_.predict(x, num_threads=threads), dtype=np.float64)
         model_actions = np.where(
             scores >= self.thresholds.block, 2, np.where(scores >= self.thresholds.review, 1, 0)
         ).astype(np.int8)

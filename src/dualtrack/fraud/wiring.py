@@ -50,9 +50,11 @@ from dualtrack.adapters.group_commit import GroupCommitter
 from dualtrack.adapters.sql import SqlUnitOfWork
 from dualtrack.bootstrap import Platform
 from dualtrack.errors import NotFound, PlatformError, RoleNotAllowed
+from dualtrack.fraud import compiled
 from dualtrack.fraud.datasets import ULB_FEATURES, fetch_ulb, load_ulb
 from dualtrack.fraud.domain import Alert, BudgetPolicy, Case, CaseStatus, CostPolicy, Label
 from dualtrack.fraud.ensemble import BAGGED_SEEDS, ULB_BAG_PARAMS, train_bagged_model
+from dualtrack.fraud.errors import ModelArtifactError
 from dualtrack.fraud.features import FEATURE_NAMES, with_features
 from dualtrack.fraud.governed import (
     FRAUD_SYSTEM_NAME,
@@ -103,6 +105,30 @@ Progress = Callable[[str], None]
 
 def models_dir(platform: Platform) -> Path:
     return platform.settings.var_dir / "models" / "fraud"
+
+
+def compiled_dir(platform: Platform) -> Path:
+    """Where ``dualtrack fraud compile`` keeps compiled models (see ``fraud.compiled``)."""
+    return platform.settings.var_dir / "cache" / "compiled"
+
+
+def compile_deployed(platform: Platform) -> tuple[ModelVersion, Path, float]:
+    """Compile the deployed version's model into :func:`compiled_dir` and check it agrees
+    with LightGBM; the scoring service uses it from its next model check. Returns the
+    version, the library and the seconds compiling took (0 if it was already there)."""
+    governed = service(platform)
+    loaded = governed.refresh()
+    started = time.perf_counter()
+    path = compiled.compile_model(loaded.artifact, compiled_dir(platform))
+    seconds = time.perf_counter() - started
+    if compiled.load_compiled(loaded.artifact, compiled_dir(platform)) is None:
+        path.unlink(missing_ok=True)
+        raise ModelArtifactError(
+            "the compiled model does not agree with LightGBM; it was removed",
+            version=loaded.version.version,
+        )
+    governed.reload()
+    return loaded.version, path, seconds
 
 
 def watchlist_path(platform: Platform) -> Path:
@@ -203,6 +229,7 @@ def _build(platform: Platform) -> GovernedFraudService:
         rules=RuleSet(watchlist=load_watchlist(watchlist_path(platform))),
         clock=clock,
         privacy=policy_source(platform),
+        compiled_dir=compiled_dir(platform),
     )
     # before anything is scored: velocity state continues from the decisions already stored
     started = time.perf_counter()
