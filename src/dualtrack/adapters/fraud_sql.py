@@ -271,17 +271,28 @@ def _decision(data: str) -> GovernedDecision:
     return decode(GovernedDecision, json.loads(data))
 
 
+_LOOKUP_SQL: dict[tuple[int, str], str] = {}
+
+
 def decisions_by_id(conn: Connection, txn_ids: Sequence[str]) -> dict[str, GovernedDecision]:
+    """Stored decisions for ``txn_ids`` (absent IDs are missing). Runs before and inside
+    every scoring write, so the statement goes to the driver as text, cached per number of
+    IDs: the same SELECT ... WHERE txn_id IN (...) SQLAlchemy would build, without
+    compiling it each time (about half the lookup's cost for 50 IDs on SQLite)."""
     found: dict[str, GovernedDecision] = {}
+    style = conn.dialect.paramstyle
     for start in range(0, len(txn_ids), _CHUNK):
-        chunk = list(txn_ids[start : start + _CHUNK])
-        rows = conn.execute(
-            select(fraud_decisions.c.txn_id, fraud_decisions.c.data).where(
-                fraud_decisions.c.txn_id.in_(chunk)
+        chunk = tuple(txn_ids[start : start + _CHUNK])
+        key = (len(chunk), style)
+        sql = _LOOKUP_SQL.get(key)
+        if sql is None:
+            marker = "?" if style == "qmark" else "%s"
+            sql = _LOOKUP_SQL[key] = (
+                f"SELECT txn_id, data FROM {fraud_decisions.name} "
+                f"WHERE txn_id IN ({', '.join([marker] * len(chunk))})"
             )
-        )
-        for row in rows:
-            found[row.txn_id] = _decision(row.data)
+        for txn_id, data in conn.exec_driver_sql(sql, chunk):
+            found[txn_id] = _decision(data)
     return found
 
 

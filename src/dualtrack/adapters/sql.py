@@ -460,10 +460,11 @@ class SqlLedgerRepository:
         self._clock = clock
 
     def _lock_head(self) -> tuple[int, str]:
-        stmt = select(t.ledger_head.c.seq, t.ledger_head.c.hash).where(t.ledger_head.c.id == 1)
-        if self._c.dialect.name == "postgresql":
-            stmt = stmt.with_for_update()
-        row = self._c.execute(stmt).first()
+        # driver-level text: this runs on every append of every hot path
+        lock = " FOR UPDATE" if self._c.dialect.name == "postgresql" else ""
+        row = self._c.exec_driver_sql(
+            f"SELECT seq, hash FROM {t.ledger_head.name} WHERE id = 1{lock}"
+        ).first()
         if row is None:
             self._c.execute(insert(t.ledger_head).values(id=1, seq=0, hash=GENESIS_HASH))
             return 0, GENESIS_HASH
@@ -522,8 +523,10 @@ class SqlLedgerRepository:
                 for e in entries
             ],
         )
-        self._c.execute(
-            update(t.ledger_head).where(t.ledger_head.c.id == 1).values(seq=seq, hash=prev)
+        marker = "?" if self._c.dialect.paramstyle == "qmark" else "%s"
+        self._c.exec_driver_sql(
+            f"UPDATE {t.ledger_head.name} SET seq = {marker}, hash = {marker} WHERE id = 1",
+            (seq, prev),
         )
         return entries
 
