@@ -84,8 +84,11 @@ class CompiledModel:
 
 
 def _model_file(artifact: ModelArtifact, directory: Path) -> Path:
+    """The model as LightGBM itself writes it: lleaves needs the ``tree_sizes`` header,
+    which a merged seed bag's text (``fraud.ensemble.merge_models``) does not carry; the
+    round trip keeps every value (LightGBM writes doubles in full)."""
     path = directory / "model.txt"
-    path.write_text(artifact.model_text, encoding="utf-8")
+    path.write_text(artifact.booster().model_to_string(), encoding="utf-8")
     return path
 
 

@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 
 from dualtrack.fraud import compiled
+from dualtrack.fraud.ensemble import merge_models
 from dualtrack.fraud.features import FEATURE_NAMES, with_features
 from dualtrack.fraud.model import ModelArtifact
 from dualtrack.fraud.service import FraudScorer
@@ -82,3 +83,18 @@ def _digest(library: Path) -> Path:
 def _shifted(artifact: ModelArtifact) -> str:
     """Another forest: the first ten trees of this one."""
     return str(artifact.booster().model_to_string(num_iteration=10))
+
+
+def test_a_merged_seed_bag_compiles_and_agrees(
+    artifact: ModelArtifact, stream: pl.DataFrame, tmp_path: Path
+) -> None:
+    """A seed bag's merged text has no ``tree_sizes`` header (lleaves needs one)."""
+    booster = artifact.booster()
+    halves = [booster.model_to_string(num_iteration=10), booster.model_to_string()]
+    bag = replace(artifact, model_text=merge_models(halves))
+    assert "tree_sizes=" not in bag.model_text
+    compiled.compile_model(bag, tmp_path)
+    forest = compiled.load_compiled(bag, tmp_path)
+    assert forest is not None
+    x = with_features(stream.head(2_000)).select(FEATURE_NAMES).to_numpy()
+    np.testing.assert_allclose(forest.predict(x), bag.booster().predict(x), rtol=0, atol=1e-12)
