@@ -444,10 +444,30 @@ class OnlineFeatureEngine:
         cents = to_cents(amount)
         states: dict[Entity, EntityState] = {}
         keys: dict[Entity, str] = {}
+        # window aggregates stay 0.0 for a window with no state yet; the rest is set below
+        values = [0.0] * _N_FEATURES
         for entity, column in _KEY_COLUMN.items():
             keys[entity] = state_key = f"{entity}:{txn[column]}"
-            states[entity] = self.store.load(state_key) or EntityState()
-        values = [_online_value(spec, txn, ts, amount, cents, states) for spec in FEATURE_SPECS]
+            state = states[entity] = self.store.load(state_key) or EntityState()
+            windows = state.windows
+            if not windows:
+                continue
+            for name, span, count_at, sum_at, distinct_at in _READ_PLAN[entity]:
+                window = windows.get(name)
+                if window is None:
+                    continue
+                events = window.events
+                horizon = ts - span
+                if events and events[0][0] < horizon:
+                    window.evict(horizon)
+                if count_at >= 0:
+                    values[count_at] = float(len(events))
+                if sum_at >= 0:
+                    values[sum_at] = float(window.total_cents) / 100.0
+                if distinct_at >= 0:
+                    values[distinct_at] = float(len(window.items))
+        for at, spec in _OTHER_SPECS:
+            values[at] = _other_value(spec, txn, ts, amount, cents, states)
         # fold the transaction in, after every feature has been read
         for entity, state in states.items():
             _fold(entity, state, txn, ts, cents)
@@ -523,7 +543,28 @@ _PAIRS_BY_ENTITY: Final[dict[Entity, tuple[str, ...]]] = {
 }
 
 
-def _online_value(
+def _read_plan(entity: Entity) -> tuple[tuple[str, int, int, int, int], ...]:
+    """Per window state of ``entity``: (name, span, and the positions in the feature vector
+    of its count, sum and distinct-count features, -1 where there is none), so each window
+    is trimmed once per transaction however many features read it."""
+    plan: dict[str, list[int]] = {}
+    for at, spec in enumerate(FEATURE_SPECS):
+        if spec.entity != entity or spec.kind not in _WINDOW_KINDS:
+            continue
+        assert spec.window_s is not None
+        slots = plan.setdefault(_window_name(spec), [spec.window_s, -1, -1, -1])
+        slots[1 + ("count", "sum", "distinct").index(spec.kind)] = at
+    return tuple((name, *slots) for name, slots in plan.items())  # type: ignore[misc]
+
+
+_N_FEATURES: Final = len(FEATURE_SPECS)
+_READ_PLAN: Final = {entity: _read_plan(entity) for entity in ("customer", "account", "payee")}
+_OTHER_SPECS: Final = tuple(
+    (at, spec) for at, spec in enumerate(FEATURE_SPECS) if spec.kind not in _WINDOW_KINDS
+)
+
+
+def _other_value(
     spec: FeatureSpec,
     txn: dict[str, object],
     ts: int,
@@ -531,18 +572,8 @@ def _online_value(
     cents: int,
     states: dict[Entity, EntityState],
 ) -> float:
+    """A feature that is not a window aggregate."""
     kind = spec.kind
-    if kind in _WINDOW_KINDS:  # the most common kinds first
-        assert spec.entity is not None and spec.window_s is not None
-        window = states[spec.entity].windows.get(_window_name(spec))
-        if window is None:
-            return 0.0
-        window.evict(ts - spec.window_s)
-        if kind == "count":
-            return float(len(window.events))
-        if kind == "sum":
-            return float(window.total_cents) / 100.0
-        return float(len(window.items))
     if kind == "amount":
         return amount
     if kind == "channel":
@@ -568,11 +599,18 @@ def _online_value(
 def _fold(
     entity: Entity, state: EntityState, txn: Mapping[str, object], ts: int, cents: int
 ) -> None:
+    windows = state.windows
     for name, other in _WINDOWS_BY_ENTITY[entity]:
-        window = state.windows.get(name)
+        window = windows.get(name)
         if window is None:
-            window = state.windows[name] = WindowState()
-        window.add(ts, cents, str(txn[other]) if other else "")
+            window = windows[name] = WindowState()
+        # WindowState.add, inlined: this runs nine times for every scored transaction
+        item = str(txn[other]) if other else ""
+        window.events.append((ts, cents, item))
+        window.total_cents += cents
+        if item:
+            counts = window.items
+            counts[item] = counts.get(item, 0) + 1
     for other in _PAIRS_BY_ENTITY[entity]:
         state.seen.setdefault(other, set()).add(str(txn[other]))
     state.count += 1
