@@ -23,7 +23,10 @@ What runs (all on 127.0.0.1, one machine; the load generator shares the CPU with
    (``DUALTRACK_SQLITE_CHECKPOINT_S=0``), for comparison.
 4. Baselines in the same run: the same server stack with a trivial endpoint that does one
    SQLite WAL commit per request (a separate tiny app), and raw LightGBM single-row predict.
-5. Checks after each phase: every acknowledged decision is in ``fraud_decisions`` and has a
+5. Each paced run also reports ``io_pressure_some_pct``: the share of its wall time in which
+   some task on the machine waited for I/O (Linux pressure stall information), so a run
+   whose tail follows the shared disk can be told from one that does not.
+6. Checks after each phase: every acknowledged decision is in ``fraud_decisions`` and has a
    ``fraud.decision`` ledger entry, and the hash chain verifies.
 
 Prints one JSON object. ``--quick`` runs shorter phases (about a minute in all).
@@ -61,6 +64,21 @@ def free_port() -> int:
 
 
 # ---------------------------------------------------------------------------- set-up
+
+
+def io_stall_us() -> int | None:
+    """Microseconds so far in which some task on this machine waited for I/O (Linux PSI,
+    ``/proc/pressure/io``, "some" line); None where the kernel does not report it. The bench
+    reports each paced run's share of wall time: the disk's own stalls, which every
+    fsync-per-commit design waits on, next to the latency they cause."""
+    try:
+        with open("/proc/pressure/io", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("some "):
+                    return int(line.rsplit("total=", 1)[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
 
 def seed_database(directory: Path, url: str | None = None) -> tuple[str, str, dict[str, Any]]:
@@ -474,6 +492,7 @@ def main() -> None:
     def paced(port: int) -> dict[str, Any]:
         batch = args.paced_batch
         chunk = take(int(seconds * args.rate * 1.1))
+        io_before, wall_before = io_stall_us(), time.monotonic()
         result = asyncio.run(
             drive(
                 port,
@@ -486,6 +505,10 @@ def main() -> None:
         )
         result["transactions_per_request"] = batch
         result["decisions_per_s"] = round(result["requests_per_s"] * batch, 1)
+        io_after = io_stall_us()
+        if io_before is not None and io_after is not None:
+            wall_us = (time.monotonic() - wall_before) * 1e6
+            result["io_pressure_some_pct"] = round(100 * (io_after - io_before) / wall_us, 2)
         return result
 
     proc, port = start_server(env, "dualtrack.api.app:create_app")
@@ -511,7 +534,17 @@ def main() -> None:
         repeats = [paced(port) for _ in range(max(1, args.paced_repeats))]
         phases["paced"] = _median_run(repeats)
         phases["paced_repeats"] = [
-            {k: r[k] for k in ("decisions_per_s", "p50_ms", "p95_ms", "p99_ms", "p999_ms")}
+            {
+                k: r.get(k)
+                for k in (
+                    "decisions_per_s",
+                    "p50_ms",
+                    "p95_ms",
+                    "p99_ms",
+                    "p999_ms",
+                    "io_pressure_some_pct",
+                )
+            }
             for r in repeats
         ]
         out["fraud_score"] = phases
