@@ -24,8 +24,8 @@ What runs (all on 127.0.0.1, one machine; the load generator shares the CPU with
 4. Baselines in the same run: the same server stack with a trivial endpoint that does one
    SQLite WAL commit per request (a separate tiny app), and raw LightGBM single-row predict.
 5. Each paced run also reports ``io_pressure_some_pct``: the share of its wall time in which
-   some task on the machine waited for I/O (Linux pressure stall information), so a run
-   whose tail follows the shared disk can be told from one that does not.
+   some task on the machine (the server's own commits included) waited for I/O (Linux
+   pressure stall information).
 6. Checks after each phase: every acknowledged decision is in ``fraud_decisions`` and has a
    ``fraud.decision`` ledger entry, and the hash chain verifies.
 
@@ -69,8 +69,9 @@ def free_port() -> int:
 def io_stall_us() -> int | None:
     """Microseconds so far in which some task on this machine waited for I/O (Linux PSI,
     ``/proc/pressure/io``, "some" line); None where the kernel does not report it. The bench
-    reports each paced run's share of wall time: the disk's own stalls, which every
-    fsync-per-commit design waits on, next to the latency they cause."""
+    reports each paced run's share of wall time. It counts the server's own fsync waits as
+    well as anyone else's, so it says how much of a run was spent waiting on the disk, not
+    who caused the wait."""
     try:
         with open("/proc/pressure/io", encoding="ascii") as f:
             for line in f:
