@@ -104,8 +104,8 @@ def compile_model(artifact: ModelArtifact, cache_dir: Path) -> Path:
     import lleaves
 
     target = library_path(artifact, cache_dir)
-    if target.exists():
-        return target
+    if _intact(target):
+        return target  # a library without its digest (or not matching it) is replaced
     cache_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=cache_dir) as scratch:
         model = lleaves.Model(model_file=str(_model_file(artifact, Path(scratch))))
@@ -116,6 +116,19 @@ def compile_model(artifact: ModelArtifact, cache_dir: Path) -> Path:
         os.replace(digest, _digest_path(target))
         os.replace(partial, target)
     return target
+
+
+def is_compiled(artifact: ModelArtifact, cache_dir: Path) -> bool:
+    """Whether ``cache_dir`` holds an intact compiled library of ``artifact``."""
+    return _intact(library_path(artifact, cache_dir))
+
+
+def _intact(library: Path) -> bool:
+    """Whether ``library`` exists with the sha256 recorded when it was written."""
+    digest = _digest_path(library)
+    if not library.exists() or not digest.exists():
+        return False
+    return digest.read_text(encoding="ascii").strip() == _sha256(library)
 
 
 def _digest_path(library: Path) -> Path:
@@ -133,8 +146,7 @@ def load_compiled(artifact: ModelArtifact, cache_dir: Path) -> CompiledModel | N
         return None
     # LLVM aborts the whole process on a malformed object file, so only the exact bytes
     # written by compile_model are handed to it
-    digest = _digest_path(target)
-    if not digest.exists() or digest.read_text(encoding="ascii").strip() != _sha256(target):
+    if not _intact(target):
         logger.warning("compiled model %s does not match its digest; using LightGBM", target.name)
         return None
     import lleaves
@@ -190,6 +202,7 @@ __all__ = [
     "CompiledModel",
     "available",
     "compile_model",
+    "is_compiled",
     "library_path",
     "load_compiled",
     "probe_rows",

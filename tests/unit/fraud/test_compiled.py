@@ -74,6 +74,9 @@ def test_a_library_that_is_not_the_artifacts_own_is_refused(
     own.write_bytes(b"not a shared library")
     shutil.copy(_digest(library), _digest(own))
     assert compiled.load_compiled(artifact, tmp_path) is None
+    # compiling again replaces what does not match its digest
+    assert compiled.compile_model(artifact, tmp_path) == own
+    assert compiled.load_compiled(artifact, tmp_path) is not None
 
 
 def _digest(library: Path) -> Path:
