@@ -116,6 +116,9 @@ def test_train_registers_a_draft_then_score_uses_only_the_deployed_version(
     compiled = json.loads(out)
     assert compiled["version"] == trained["version"] and compiled["verified_against_lightgbm"]
     assert Path(compiled["library"]).exists()
+    from dualtrack.fraud import wiring
+
+    assert wiring.deployed_label(p) == f"{trained['version']} (compiled)"  # the dashboard's
     again = cli_db / "again.csv"
     pl.DataFrame(
         [

@@ -601,11 +601,14 @@ def seed_demo(platform: Platform, *, progress: Progress | None = None) -> None:
 
 
 def deployed_label(platform: Platform) -> str | None:
-    """The version label serving fraud decisions now, or None."""
+    """The version label serving fraud decisions now (with "compiled" when it scores with a
+    compiled model, see ``fraud compile``), or None."""
     try:
-        return service(platform).current().version.version
+        loaded = service(platform).current()
     except PlatformError:
         return None
+    label = loaded.version.version
+    return f"{label} (compiled)" if loaded.scorer.compiled is not None else label
 
 
 def feed_simulated(platform: Platform, n: int = 200) -> list[GovernedDecision]:
