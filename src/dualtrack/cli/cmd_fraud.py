@@ -222,8 +222,9 @@ def compile_model(as_json: bool = JSON_OPTION) -> None:
     """Compile the deployed model version to native code (lleaves) for faster scoring.
 
     The compiled library is kept under DUALTRACK_VAR_DIR/cache/compiled, checked against
-    LightGBM on probe rows, and used by scoring (API, `fraud score`) from then on; reason
-    codes still come from LightGBM's exact TreeSHAP. Large models take a while to compile
+    LightGBM on probe rows, and used by scoring (`fraud score`, and a running API server
+    once it next loads the model: a restart or a new deployment); reason codes still come
+    from LightGBM's exact TreeSHAP. Large models take a while to compile
     (about 20 s for 1,600 trees on a 2-core machine)."""
     p = platform()
     with err.status("compiling the deployed model"):

@@ -1,7 +1,7 @@
 """LightGBM models compiled to native code (lleaves), for batch scoring of large models.
 
 LightGBM's ``predict`` walks every tree as data, which is what limits batch scoring of big
-models: the 1,602-tree ULB seed bag scores about 10k rows/s on this project's 2-core
+models: the 1,602-tree ULB seed bag scores 10-15k rows/s on this project's 2-core
 machine. `lleaves <https://github.com/siboehm/lleaves>`_ turns the same ``model.txt`` into
 machine code with LLVM; the compiled forest gives the same probabilities (measured: within
 2e-15) several times faster.
@@ -17,8 +17,9 @@ machine code with LLVM; the compiled forest gives the same probabilities (measur
   back to LightGBM.
 
 The library is native code loaded into the process: the cache directory must be as
-trusted as the models directory (both live under ``DUALTRACK_VAR_DIR``). lleaves is an
-optional dependency; without it everything scores with LightGBM.
+trusted as the models directory (both live under ``DUALTRACK_VAR_DIR``). lleaves comes from
+the lock file; an installation without it (or without a compiled library) scores with
+LightGBM.
 """
 
 from __future__ import annotations
@@ -141,8 +142,8 @@ def _sha256(path: Path) -> str:
 
 def load_compiled(artifact: ModelArtifact, cache_dir: Path) -> CompiledModel | None:
     """The compiled model of ``artifact`` if it was compiled and agrees with LightGBM."""
-    target = library_path(artifact, cache_dir) if available() else None
-    if target is None or not target.exists():
+    target = library_path(artifact, cache_dir)
+    if not target.exists() or not available():  # the common case imports nothing heavy
         return None
     # LLVM aborts the whole process on a malformed object file, so only the exact bytes
     # written by compile_model are handed to it

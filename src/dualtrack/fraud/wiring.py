@@ -114,8 +114,9 @@ def compiled_dir(platform: Platform) -> Path:
 
 def compile_deployed(platform: Platform) -> tuple[ModelVersion, Path, float]:
     """Compile the deployed version's model into :func:`compiled_dir` and check it agrees
-    with LightGBM; the scoring service uses it from its next model check. Returns the
-    version, the library and the seconds compiling took (0 if it was already there)."""
+    with LightGBM; this process's scoring service switches to it at once (another serving
+    process when it next loads the model: a restart or a new deployment). Returns the
+    version, the library and the seconds compiling took (about 0 if it was there)."""
     governed = service(platform)
     loaded = governed.refresh()
     started = time.perf_counter()
