@@ -31,7 +31,7 @@ from dualtrack.adapters.codec import decode, to_jsonable
 from dualtrack.adapters.fraud_tables import fraud_alerts, fraud_cases, fraud_decisions
 from dualtrack.adapters.group_commit import GroupCommitter
 from dualtrack.adapters.privacy_sql import SqlPolicyRepository
-from dualtrack.adapters.sql import SqlUnitOfWork, insert_rows
+from dualtrack.adapters.sql import SqlUnitOfWork, insert_rows, placeholder
 from dualtrack.fraud.domain import Alert, Case, CaseStatus, Decision
 from dualtrack.fraud.governed import GovernedDecision
 from dualtrack.fraud.ports import Clock
@@ -286,7 +286,7 @@ def decisions_by_id(conn: Connection, txn_ids: Sequence[str]) -> dict[str, Gover
         key = (len(chunk), style)
         sql = _LOOKUP_SQL.get(key)
         if sql is None:
-            marker = "?" if style == "qmark" else "%s"
+            marker = placeholder(conn)
             sql = _LOOKUP_SQL[key] = (
                 f"SELECT txn_id, data FROM {fraud_decisions.name} "
                 f"WHERE txn_id IN ({', '.join([marker] * len(chunk))})"

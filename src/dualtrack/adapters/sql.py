@@ -402,6 +402,12 @@ def _fit(value: str, limit: int) -> str:
 _INSERT_SQL: dict[tuple[str, tuple[str, ...], str], str] = {}
 
 
+def placeholder(conn: Connection) -> str:
+    """The driver's positional parameter marker, for SQL handed to ``exec_driver_sql``:
+    ``?`` for SQLite, ``%s`` for psycopg."""
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
 def insert_rows(
     conn: Connection, table: Table, columns: tuple[str, ...], rows: builtins.list[tuple[Any, ...]]
 ) -> None:
@@ -417,7 +423,7 @@ def insert_rows(
         missing = [name for name in columns if name not in table.c]
         if missing:
             raise ValueError(f"{table.name} has no columns {missing}")
-        marker = "?" if style == "qmark" else "%s"
+        marker = placeholder(conn)
         sql = _INSERT_SQL[key] = (
             f"INSERT INTO {table.name} ({', '.join(columns)}) "
             f"VALUES ({', '.join([marker] * len(columns))})"
@@ -523,7 +529,7 @@ class SqlLedgerRepository:
                 for e in entries
             ],
         )
-        marker = "?" if self._c.dialect.paramstyle == "qmark" else "%s"
+        marker = placeholder(self._c)
         self._c.exec_driver_sql(
             f"UPDATE {t.ledger_head.name} SET seq = {marker}, hash = {marker} WHERE id = 1",
             (seq, prev),
