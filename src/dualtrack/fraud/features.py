@@ -489,8 +489,11 @@ class OnlineFeatureEngine:
         for entity, column in _KEY_COLUMN.items():
             key = f"{entity}:{txn[column]}"
             state = self.store.load(key) or EntityState()
-            for name, window in state.windows.items():
-                window.evict(ts - _WINDOW_SPANS[name])
+            windows = state.windows
+            for name, span, *_at in _READ_PLAN[entity]:
+                window = windows.get(name)
+                if window is not None:
+                    window.evict(ts - span)
             _fold(entity, state, txn, ts, cents)
             self.store.save(key, state)
 
@@ -510,11 +513,6 @@ def _window_name(spec: FeatureSpec) -> str:
 
 _WINDOW_NAMES: Final[dict[int, str]] = {
     id(spec): f"{spec.window_s}:{spec.other or ''}" for spec in FEATURE_SPECS
-}
-
-#: window state name -> its span in seconds
-_WINDOW_SPANS: Final[dict[str, int]] = {
-    _window_name(spec): spec.window_s for spec in FEATURE_SPECS if spec.window_s is not None
 }
 
 # one window state per (entity, window, counted column), shared by count/sum/distinct specs
