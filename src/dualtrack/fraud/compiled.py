@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import lightgbm as lgb
 import numpy as np
 import numpy.typing as npt
 
@@ -44,6 +45,7 @@ logger = logging.getLogger(__name__)
 #: How far the compiled forest may stray from LightGBM on the probe rows.
 TOLERANCE = 1e-9
 _PROBE_ROWS = 512
+_PROBE_TREES = 200
 
 
 def available() -> bool:
@@ -84,12 +86,12 @@ class CompiledModel:
         return np.asarray(self._model.predict(rows, n_jobs=jobs), dtype=np.float64)
 
 
-def _model_file(artifact: ModelArtifact, directory: Path) -> Path:
+def _model_file(booster: lgb.Booster, directory: Path) -> Path:
     """The model as LightGBM itself writes it: lleaves needs the ``tree_sizes`` header,
     which a merged seed bag's text (``fraud.ensemble.merge_models``) does not carry; the
     round trip keeps every value (LightGBM writes doubles in full)."""
     path = directory / "model.txt"
-    path.write_text(artifact.booster().model_to_string(), encoding="utf-8")
+    path.write_text(booster.model_to_string(), encoding="utf-8")
     return path
 
 
@@ -109,7 +111,7 @@ def compile_model(artifact: ModelArtifact, cache_dir: Path) -> Path:
         return target  # a library without its digest (or not matching it) is replaced
     cache_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=cache_dir) as scratch:
-        model = lleaves.Model(model_file=str(_model_file(artifact, Path(scratch))))
+        model = lleaves.Model(model_file=str(_model_file(artifact.booster(), Path(scratch))))
         partial = Path(scratch) / "forest.so"
         model.compile(cache=str(partial), finline=False, fblocksize=8)
         digest = Path(scratch) / "forest.sha256"
@@ -152,16 +154,17 @@ def load_compiled(artifact: ModelArtifact, cache_dir: Path) -> CompiledModel | N
         return None
     import lleaves
 
+    booster = artifact.booster()  # built once: the model file and the probe both need it
     with tempfile.TemporaryDirectory() as scratch:
-        model = lleaves.Model(model_file=str(_model_file(artifact, Path(scratch))))
+        model = lleaves.Model(model_file=str(_model_file(booster, Path(scratch))))
         try:
             model.compile(cache=str(target))  # loads the existing library
         except Exception:  # a damaged library must not stop scoring
             logger.warning("compiled model %s could not be loaded; using LightGBM", target.name)
             return None
     compiled = CompiledModel(target, model)
-    probe = probe_rows(artifact)
-    expected = artifact.booster().predict(probe, num_threads=1)
+    probe = probe_rows(booster)
+    expected = booster.predict(probe, num_threads=1)
     got = compiled.predict(probe, threads=1)
     if not np.allclose(got, expected, rtol=0.0, atol=TOLERANCE):
         logger.warning("compiled model %s disagrees with LightGBM; using LightGBM", target.name)
@@ -169,13 +172,13 @@ def load_compiled(artifact: ModelArtifact, cache_dir: Path) -> CompiledModel | N
     return compiled
 
 
-def probe_rows(artifact: ModelArtifact) -> npt.NDArray[np.float64]:
-    """Fixed rows that reach many leaves: the model's own split thresholds, each feature
-    drawn from its thresholds (and just beyond both ends) with a fixed seed."""
-    booster = artifact.booster()
-    names = list(artifact.feature_names)
-    dump = booster.dump_model()
-    cuts: dict[int, list[float]] = {j: [] for j in range(len(names))}
+def probe_rows(booster: lgb.Booster) -> npt.NDArray[np.float64]:
+    """Fixed rows that reach many leaves: the model's own split thresholds (from its first
+    :data:`_PROBE_TREES` trees), each feature drawn from its thresholds (and just beyond
+    both ends) with a fixed seed."""
+    n_features = booster.num_feature()
+    dump = booster.dump_model(num_iteration=min(_PROBE_TREES, booster.num_trees()))
+    cuts: dict[int, list[float]] = {j: [] for j in range(n_features)}
 
     def walk(node: dict[str, Any]) -> None:
         if "split_feature" in node:
@@ -185,11 +188,11 @@ def probe_rows(artifact: ModelArtifact) -> npt.NDArray[np.float64]:
             walk(node["left_child"])
             walk(node["right_child"])
 
-    for tree in dump["tree_info"][:200]:
+    for tree in dump["tree_info"]:
         walk(tree["tree_structure"])
     rng = np.random.default_rng(20261203)
-    x = np.zeros((_PROBE_ROWS, len(names)), dtype=np.float64)
-    for j in range(len(names)):
+    x = np.zeros((_PROBE_ROWS, n_features), dtype=np.float64)
+    for j in range(n_features):
         values = np.asarray(cuts[j] or [0.0], dtype=np.float64)
         spread = np.concatenate(
             [values - 1e-6, values + 1e-6, [values.min() - 1, values.max() + 1]]
