@@ -13,6 +13,8 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from dualtrack.background import BackgroundLoop
+
 #: Page cache per SQLite connection, KiB (memory is taken only as pages are read).
 SQLITE_CACHE_KIB = 32_768
 
@@ -94,13 +96,12 @@ class WalCheckpointer:
         self.interval_s = interval_s
         self.checkpoints = 0
         self.pages_copied = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = BackgroundLoop("wal-checkpoint", self._run)
         event.listen(engine, "checkout", self._on_checkout)
 
     @property
     def running(self) -> bool:
-        return self._thread is not None
+        return self._loop.running
 
     def _on_checkout(self, dbapi_conn: Any, record: Any, _proxy: Any) -> None:
         automatic = not self.running
@@ -111,16 +112,10 @@ class WalCheckpointer:
             record.info["wal_autocheckpoint"] = automatic
 
     def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="wal-checkpoint", daemon=True)
-            self._thread.start()
+        self._loop.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
+        self._loop.stop()
 
     def checkpoint(self, conn: sqlite3.Connection) -> tuple[int, int, int]:
         """One passive checkpoint: (busy, pages in the log, pages copied back)."""
@@ -129,11 +124,11 @@ class WalCheckpointer:
         self.pages_copied += max(int(copied), 0)
         return int(busy), int(log_pages), int(copied)
 
-    def _run(self) -> None:
+    def _run(self, stop: threading.Event) -> None:
         conn = sqlite3.connect(self.path, timeout=0, isolation_level=None)
         try:
             conn.execute("PRAGMA busy_timeout=0")
-            while not self._stop.wait(self.interval_s):
+            while not stop.wait(self.interval_s):
                 try:
                     self.checkpoint(conn)
                 except sqlite3.Error as exc:  # busy or locked: the next round tries again

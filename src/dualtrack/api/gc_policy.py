@@ -32,6 +32,8 @@ import logging
 import threading
 import time
 
+from dualtrack.background import BackgroundLoop
+
 log = logging.getLogger(__name__)
 
 
@@ -49,24 +51,19 @@ class FreezePolicy:
         self.full_s = full_s
         self.freezes = 0
         self.full_collections = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = BackgroundLoop("gc-freeze", self._run)
         self._thresholds: tuple[int, int, int] | None = None
 
     def start(self) -> None:
-        if self._thread is not None:
+        if self._loop.running:
             return
         young, middle, _old = self._thresholds = gc.get_threshold()
         gc.set_threshold(young, middle, _NO_AUTOMATIC_FULL)
         self._full()
-        self._thread = threading.Thread(target=self._run, name="gc-freeze", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
+        self._loop.stop()
         if self._thresholds is not None:
             gc.set_threshold(*self._thresholds)
             self._thresholds = None
@@ -86,9 +83,9 @@ class FreezePolicy:
         self.full_collections += 1
         log.debug("full collection in %.1f ms", (time.perf_counter() - started) * 1e3)
 
-    def _run(self) -> None:
+    def _run(self, stop: threading.Event) -> None:
         last_full = time.monotonic()
-        while not self._stop.wait(self.freeze_s):
+        while not stop.wait(self.freeze_s):
             if time.monotonic() - last_full >= self.full_s:
                 self._full()
                 last_full = time.monotonic()
