@@ -122,13 +122,13 @@ def compile_deployed(platform: Platform) -> tuple[ModelVersion, Path, float]:
     started = time.perf_counter()
     path = compiled.compile_model(loaded.artifact, compiled_dir(platform))
     seconds = time.perf_counter() - started
-    if compiled.load_compiled(loaded.artifact, compiled_dir(platform)) is None:
+    # reloading runs the same checks every later load does (digest, agreement on the probe)
+    if governed.reload().scorer.compiled is None:
         path.unlink(missing_ok=True)
         raise ModelArtifactError(
             "the compiled model does not agree with LightGBM; it was removed",
             version=loaded.version.version,
         )
-    governed.reload()
     return loaded.version, path, seconds
 
 
