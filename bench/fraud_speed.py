@@ -13,7 +13,8 @@ Measured (median of ``--repeats`` runs each):
   decisions/s with it, as ratios to raw LightGBM ``predict``; its scores are compared
   with LightGBM's on every row and its actions with the LightGBM scorer's;
 * ``state_rebuild``: what a restart costs: the same rows' stored feature-state events
-  (JSON) parsed and folded into a new online state, events/s;
+  (JSON) parsed and folded into a new online state, events/s, and the memory the rebuilt
+  state holds (tracemalloc);
 * ``hk_online``: the Hong Kong payments model through the online feature engine
   (per-transaction state updates), decisions/s.
 
@@ -31,6 +32,7 @@ import resource
 import statistics
 import sys
 import time
+import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -246,6 +248,14 @@ def main() -> None:
         ),
         args.repeats,
     )
+    # what the rebuilt state holds in memory (one more fold, traced; slower, not timed)
+    parsed_events = [orjson.loads(e) for e in stored_events]
+    tracemalloc.start()
+    held = OnlineFeatureEngine(InMemoryFeatureStateStore())
+    held.fold_all(parsed_events)
+    state_bytes = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    del held, parsed_events
 
     # simulator streaming and batch features at scale (one day in memory at a time)
     big = HKPaymentsSimulator(
@@ -306,6 +316,8 @@ def main() -> None:
             "events": rebuilt,
             "parse_and_fold_events_per_s": rebuilt / rebuild_s,
             "seconds_per_250k_stored_decisions": 250_000 / (rebuilt / rebuild_s),
+            "state_mb": state_bytes / 1e6,
+            "state_bytes_per_event": state_bytes / rebuilt,
         },
         "simulator": {
             "customers": big.config.n_customers,

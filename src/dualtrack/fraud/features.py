@@ -25,10 +25,9 @@ their features, which is how the state is rebuilt from stored decisions after a 
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Final, Literal
+from typing import Any, Final, Literal, NamedTuple, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -385,38 +384,33 @@ def _distinct_in_window(
 # -------------------------------------------------------------------------- online engine
 
 
+#: One folded transaction in an entity's log: ``(ts, cents, *values of the counted columns)``.
+Event: TypeAlias = tuple[Any, ...]
+
+
 @dataclass(slots=True)
 class WindowState:
-    """Prior events of one key inside one window: (ts, cents, item) plus running totals."""
+    """One window of one key: where it starts in the key's event log, plus running totals.
 
-    events: deque[tuple[int, int, str]] = field(default_factory=deque)
+    The window holds the log's events from ``start`` (an absolute position) to its end;
+    ``items`` counts the counted column's values among them (distinct-count features)."""
+
+    start: int = 0
     total_cents: int = 0
     items: dict[str, int] = field(default_factory=dict)
-
-    def evict(self, horizon: int) -> None:
-        """Drop events older than ``horizon`` (keep ``ts >= horizon``)."""
-        events = self.events
-        while events and events[0][0] < horizon:
-            _, cents, item = events.popleft()
-            self.total_cents -= cents
-            if item:
-                self.items[item] -= 1
-                if self.items[item] == 0:
-                    del self.items[item]
-
-    def add(self, ts: int, cents: int, item: str) -> None:
-        """Append an event (the caller adds in stream order)."""
-        self.events.append((ts, cents, item))
-        self.total_cents += cents
-        if item:
-            self.items[item] = self.items.get(item, 0) + 1
 
 
 @dataclass(slots=True)
 class EntityState:
-    """Everything the online engine remembers about one customer, account or payee."""
+    """Everything the online engine remembers about one customer, account or payee.
 
-    windows: dict[str, WindowState] = field(default_factory=dict)
+    ``events`` is one log of ``(ts, cents, *counted values)`` in the order folded, shared by
+    all of the key's windows (each window is a suffix of it); ``offset`` is the absolute
+    position of ``events[0]``. ``windows`` follows the entity's read plan."""
+
+    events: list[Event] = field(default_factory=list)
+    offset: int = 0
+    windows: list[WindowState] = field(default_factory=list)
     count: int = 0
     total_cents: int = 0
     last_ts: int | None = None
@@ -444,24 +438,23 @@ class OnlineFeatureEngine:
         cents = to_cents(amount)
         states: dict[Entity, EntityState] = {}
         keys: dict[Entity, str] = {}
-        # window aggregates stay 0.0 for a window with no state yet; the rest is set below
+        # window aggregates stay 0.0 for a key with no state yet; the rest is set below
         values = [0.0] * _N_FEATURES
         for entity, column in _KEY_COLUMN.items():
             keys[entity] = state_key = f"{entity}:{txn[column]}"
-            state = states[entity] = self.store.load(state_key) or EntityState()
-            windows = state.windows
-            if not windows:
+            state = self.store.load(state_key)
+            if state is None:
+                states[entity] = _new_state(entity)
                 continue
-            for name, span, count_at, sum_at, distinct_at in _READ_PLAN[entity]:
-                window = windows.get(name)
-                if window is None:
-                    continue
-                events = window.events
-                horizon = ts - span
-                if events and events[0][0] < horizon:
-                    window.evict(horizon)
+            states[entity] = state
+            _trim(entity, state, ts)
+            events, offset = state.events, state.offset
+            size = len(events) + offset
+            for (count_at, sum_at, distinct_at), window in zip(
+                _OUTPUTS[entity], state.windows, strict=True
+            ):
                 if count_at >= 0:
-                    values[count_at] = float(len(events))
+                    values[count_at] = float(size - window.start)
                 if sum_at >= 0:
                     values[sum_at] = float(window.total_cents) / 100.0
                 if distinct_at >= 0:
@@ -488,12 +481,11 @@ class OnlineFeatureEngine:
         cents = to_cents(float(txn["amount"]))  # type: ignore[arg-type]
         for entity, column in _KEY_COLUMN.items():
             key = f"{entity}:{txn[column]}"
-            state = self.store.load(key) or EntityState()
-            windows = state.windows
-            for name, span, *_at in _READ_PLAN[entity]:
-                window = windows.get(name)
-                if window is not None:
-                    window.evict(ts - span)
+            state = self.store.load(key)
+            if state is None:
+                state = _new_state(entity)
+            else:
+                _trim(entity, state, ts)
             _fold(entity, state, txn, ts, cents)
             self.store.save(key, state)
 
@@ -506,6 +498,52 @@ class OnlineFeatureEngine:
         return n
 
 
+def _new_state(entity: Entity) -> EntityState:
+    return EntityState(windows=[WindowState() for _ in _READ_PLAN[entity]])
+
+
+def _trim(entity: Entity, state: EntityState, ts: int) -> None:
+    """Move each window's start past events older than its span before ``ts``.
+
+    A window stops at the first event inside it, as a queue popped from the front would:
+    the log is in folding order, which is time order per customer but not strictly per
+    payee, so a later, older event stays until the ones before it leave. Events no window
+    holds any more are dropped from the log's front."""
+    events, offset = state.events, state.offset
+    size = len(events)
+    oldest = size
+    for (span, item_at), window in zip(_SPANS[entity], state.windows, strict=True):
+        i = window.start - offset
+        horizon = ts - span
+        if i < size and events[i][0] < horizon:
+            total = window.total_cents
+            if item_at:
+                items = window.items
+                while i < size and events[i][0] < horizon:
+                    event = events[i]
+                    total -= event[1]
+                    item = event[item_at]
+                    if item:
+                        left = items[item] - 1
+                        if left:
+                            items[item] = left
+                        else:
+                            del items[item]
+                    i += 1
+            else:
+                while i < size and events[i][0] < horizon:
+                    total -= events[i][1]
+                    i += 1
+            window.total_cents = total
+            window.start = i + offset
+        if i < oldest:  # noqa: PLR1730 - min() is a call per window on the hot path
+            oldest = i
+    # drop the front once it is most of the log, so the cost is spread over many folds
+    if oldest > 16 and oldest * 2 > size:
+        del events[:oldest]
+        state.offset = offset + oldest
+
+
 def _window_name(spec: FeatureSpec) -> str:
     name = _WINDOW_NAMES.get(id(spec))  # the known specs' names, built once
     return name if name is not None else f"{spec.window_s}:{spec.other or ''}"
@@ -514,19 +552,6 @@ def _window_name(spec: FeatureSpec) -> str:
 _WINDOW_NAMES: Final[dict[int, str]] = {
     id(spec): f"{spec.window_s}:{spec.other or ''}" for spec in FEATURE_SPECS
 }
-
-# one window state per (entity, window, counted column), shared by count/sum/distinct specs
-_WINDOWS_BY_ENTITY: Final[dict[Entity, tuple[tuple[str, str | None], ...]]] = {
-    entity: tuple(
-        dict.fromkeys(
-            (_window_name(spec), spec.other)
-            for spec in FEATURE_SPECS
-            if spec.entity == entity and spec.kind in ("count", "sum", "distinct")
-        )
-    )
-    for entity in ("customer", "account", "payee")
-}
-
 
 _WINDOW_KINDS: Final = frozenset({"count", "sum", "distinct"})
 
@@ -540,23 +565,65 @@ _PAIRS_BY_ENTITY: Final[dict[Entity, tuple[str, ...]]] = {
     for entity in ("customer", "account", "payee")
 }
 
+# the columns whose values each entity's event log keeps (for distinct counts), in order:
+# an event is (ts, cents, *values of these columns)
+_COUNTED_BY_ENTITY: Final[dict[Entity, tuple[str, ...]]] = {
+    entity: tuple(
+        dict.fromkeys(
+            spec.other
+            for spec in FEATURE_SPECS
+            if spec.entity == entity and spec.kind == "distinct" and spec.other is not None
+        )
+    )
+    for entity in ("customer", "account", "payee")
+}
 
-def _read_plan(entity: Entity) -> tuple[tuple[str, int, int, int, int], ...]:
-    """Per window state of ``entity``: (name, span, and the positions in the feature vector
-    of its count, sum and distinct-count features, -1 where there is none), so each window
-    is trimmed once per transaction however many features read it."""
+
+class _Window(NamedTuple):
+    """One window state of an entity: its name, span, where its counted value sits in an
+    event (0: it counts none) and the positions in the feature vector of its count, sum and
+    distinct-count features (-1 where there is none)."""
+
+    name: str
+    span: int
+    item_at: int
+    count_at: int
+    sum_at: int
+    distinct_at: int
+
+
+def _read_plan(entity: Entity) -> tuple[_Window, ...]:
+    """The window states of ``entity``, one per (span, counted column) however many
+    features read it, so each is trimmed once per transaction."""
+    counted = _COUNTED_BY_ENTITY[entity]
     plan: dict[str, list[int]] = {}
     for at, spec in enumerate(FEATURE_SPECS):
         if spec.entity != entity or spec.kind not in _WINDOW_KINDS:
             continue
         assert spec.window_s is not None
-        slots = plan.setdefault(_window_name(spec), [spec.window_s, -1, -1, -1])
-        slots[1 + ("count", "sum", "distinct").index(spec.kind)] = at
-    return tuple((name, *slots) for name, slots in plan.items())  # type: ignore[misc]
+        item_at = 2 + counted.index(spec.other) if spec.other else 0
+        slots = plan.setdefault(_window_name(spec), [spec.window_s, item_at, -1, -1, -1])
+        slots[2 + ("count", "sum", "distinct").index(spec.kind)] = at
+    return tuple(_Window(name, *slots) for name, slots in plan.items())
+
+
+def window_events(entity: Entity, state: EntityState, name: str) -> list[Event]:
+    """The events of ``state`` inside its window ``name`` (``"<seconds>:<counted column>"``)
+    as last trimmed: for tests and inspection."""
+    at = [window.name for window in _READ_PLAN[entity]].index(name)
+    return state.events[state.windows[at].start - state.offset :]
 
 
 _N_FEATURES: Final = len(FEATURE_SPECS)
 _READ_PLAN: Final = {entity: _read_plan(entity) for entity in ("customer", "account", "payee")}
+# the read plan as plain tuples for the per-transaction loops (no attribute lookups)
+_SPANS: Final = {
+    entity: tuple((w.span, w.item_at) for w in plan) for entity, plan in _READ_PLAN.items()
+}
+_OUTPUTS: Final = {
+    entity: tuple((w.count_at, w.sum_at, w.distinct_at) for w in plan)
+    for entity, plan in _READ_PLAN.items()
+}
 _OTHER_SPECS: Final = tuple(
     (at, spec) for at, spec in enumerate(FEATURE_SPECS) if spec.kind not in _WINDOW_KINDS
 )
@@ -597,18 +664,22 @@ def _other_value(
 def _fold(
     entity: Entity, state: EntityState, txn: Mapping[str, object], ts: int, cents: int
 ) -> None:
-    windows = state.windows
-    for name, other in _WINDOWS_BY_ENTITY[entity]:
-        window = windows.get(name)
-        if window is None:
-            window = windows[name] = WindowState()
-        # WindowState.add, inlined: this runs nine times for every scored transaction
-        item = str(txn[other]) if other else ""
-        window.events.append((ts, cents, item))
-        window.total_cents += cents
-        if item:
-            counts = window.items
-            counts[item] = counts.get(item, 0) + 1
+    """Append ``txn`` to the entity's event log and add it to every window's totals."""
+    counted = _COUNTED_BY_ENTITY[entity]
+    if counted:
+        event: Event = (ts, cents, *(str(txn[column]) for column in counted))
+        for (_span, item_at), window in zip(_SPANS[entity], state.windows, strict=True):
+            window.total_cents += cents
+            if item_at:
+                item = event[item_at]
+                if item:
+                    counts = window.items
+                    counts[item] = counts.get(item, 0) + 1
+    else:
+        event = (ts, cents)
+        for window in state.windows:
+            window.total_cents += cents
+    state.events.append(event)
     for other in _PAIRS_BY_ENTITY[entity]:
         state.seen.setdefault(other, set()).add(str(txn[other]))
     state.count += 1
@@ -626,5 +697,6 @@ __all__ = [
     "OnlineFeatureEngine",
     "compute_batch",
     "state_event",
+    "window_events",
     "with_features",
 ]

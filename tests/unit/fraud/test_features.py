@@ -12,9 +12,11 @@ from dualtrack.fraud.features import (
     FEATURE_SPECS,
     HOUR,
     STATE_COLUMNS,
+    WEEK,
     OnlineFeatureEngine,
     compute_batch,
     state_event,
+    window_events,
 )
 from dualtrack.fraud.memory import InMemoryFeatureStateStore
 
@@ -75,9 +77,24 @@ def test_fold_trims_windows_like_a_read() -> None:
     engine.fold(_txn("b", 2 * DAY, "c1", "p1", 20.0))
     state = engine.store.load("customer:c1")
     assert state is not None
-    hour = state.windows[f"{HOUR}:"]
-    assert [e[0] for e in hour.events] == [2 * DAY]  # the first is older than every window
+    hour = window_events("customer", state, f"{HOUR}:")
+    assert [e[0] for e in hour] == [2 * DAY]  # the first is older than every window
     assert state.count == 2 and state.total_cents == 3_000  # lifetime figures keep both
+
+
+def test_event_log_keeps_only_what_the_longest_window_can_still_read() -> None:
+    """Each key keeps one event log for all its windows; events older than every window
+    leave it, so a steady customer's state stays bounded however long the stream runs."""
+    engine = OnlineFeatureEngine(InMemoryFeatureStateStore())
+    times = [hour * HOUR for hour in range(2_000)]
+    for n, ts in enumerate(times):
+        engine.fold(_txn(f"t{n}", ts, "c1", f"p{n % 7}", 10.0))
+    state = engine.store.load("customer:c1")
+    assert state is not None
+    week = window_events("customer", state, f"{WEEK}:")
+    assert [e[0] for e in week] == [t for t in times if t >= times[-1] - WEEK]
+    assert len(state.events) <= 2 * len(week) + 17  # the front is dropped in chunks
+    assert state.offset + len(state.events) == len(times)
 
 
 def _txn(txn_id: str, ts: int, customer: str, payee: str, amount: float, **kw: object) -> dict:
