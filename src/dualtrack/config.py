@@ -66,6 +66,13 @@ class Settings(BaseSettings):
         "thread this often (seconds), instead of inside a request's commit; 0 leaves SQLite's "
         "automatic checkpoint in the commit path.",
     )
+    fraud_lease_ttl_s: float = Field(
+        15.0,
+        gt=0,
+        description="Fraud scoring runs in one process per database at a time: the holder "
+        "renews a lease every third of this many seconds, and a holder silent for longer "
+        "(crashed) can be replaced.",
+    )
     pseudonym_key: SecretStr | None = Field(
         None, description="Key for deterministic pseudonyms (HMAC-SHA256). Never logged."
     )

@@ -7,6 +7,7 @@ import json
 import httpx
 import pytest
 
+from dualtrack.adapters.fraud_sql import SqlScoringLease, decisions_by_id
 from dualtrack.api.app import create_app
 from dualtrack.bootstrap import Platform, bootstrap
 from dualtrack.config import Settings
@@ -242,6 +243,7 @@ async def test_a_restarted_server_keeps_the_scored_history(
     timestamp is still refused and velocity counts continue."""
     first = await _score(client, keys, [txn("S1", offset=1_000), txn("S2", offset=1_060)])
     assert first.status_code == 200
+    wiring.scoring_ownership(platform).close()  # the first process stops
     restarted = bootstrap(settings)
     try:
         app = create_app(platform=restarted)
@@ -260,6 +262,47 @@ async def test_a_restarted_server_keeps_the_scored_history(
             assert features["cust_secs_since_last"] == 140.0
     finally:
         restarted.close()
+
+
+async def test_a_second_live_server_refuses_to_score_until_the_first_stops(
+    client: httpx.AsyncClient, keys: Keys, platform: Platform, deployed: str, settings: Settings
+) -> None:
+    """Two processes scoring one database would each see only their own traffic in the
+    velocity features; the second answers 503 (and stores nothing) while the first holds
+    the lease, and takes over once the first stops."""
+    first = await _score(client, keys, [txn("L1", offset=1_000)])
+    assert first.status_code == 200
+    second = bootstrap(settings)
+    try:
+        app = create_app(platform=second)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+            ) as other,
+        ):
+            refused = await _score(other, keys, [txn("L2", offset=1_100)])
+            assert refused.status_code == 503
+            problem = refused.json()
+            assert problem["code"] == "fraud-scoring-owned-elsewhere"
+            assert "another process serves fraud scoring" in problem["detail"]
+            assert problem["detail"].count("pid") == 1
+            with platform.uow() as uow:
+                assert "L2" not in decisions_by_id(uow.connection, ["L2"])
+            # the first keeps serving
+            again = await _score(client, keys, [txn("L3", offset=1_200)])
+            assert again.status_code == 200
+            wiring.scoring_ownership(platform).close()  # the first process stops
+            taken = await _score(other, keys, [txn("L2", offset=1_300)], features=True)
+            assert taken.status_code == 200, taken.text
+            # it folded the first process's decisions before scoring
+            assert taken.json()["decisions"][0]["features"]["cust_count_1h"] == 2.0
+            stopped = await _score(client, keys, [txn("L4", offset=1_400)])
+            assert stopped.status_code == 503
+        # the second server stopped (its lifespan ended): the lease is free at once
+        assert SqlScoringLease(platform.engine, ttl_s=15.0).live_owner() is None
+    finally:
+        second.close()
 
 
 async def test_the_privacy_policy_decides_what_reaches_the_model(

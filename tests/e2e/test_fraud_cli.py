@@ -145,3 +145,24 @@ def test_simulate_and_data_commands(cli_db: Path) -> None:
         assert name in out_text
     code, _, err = run("data", "fetch", "no-such-dataset")
     assert code == 2 and "unknown dataset" in err
+
+
+def test_score_refuses_while_a_server_scores_on_the_same_database(cli_db: Path) -> None:
+    """The server's feature state would never see a file scored beside it: exit code 2,
+    nothing written, and the file scores once the server has stopped."""
+    from dualtrack.adapters.fraud_sql import SqlScoringLease
+
+    p = common.platform()
+    server = SqlScoringLease(p.engine, ttl_s=15.0, host="api-1", pid=4242)
+    server.claim()
+    transactions = cli_db / "in.csv"
+    pl.DataFrame([txn("G1")]).write_csv(transactions)
+    scored = cli_db / "out.csv"
+    code, _, err = run("fraud", "score", str(transactions), "--out", str(scored))
+    assert code == 2
+    assert "another process serves fraud scoring" in err and "api-1" in err
+    assert not scored.exists()
+    server.release()
+    code, _, err = run("fraud", "score", str(transactions), "--out", str(scored))
+    assert code == 2 and "no deployed model version" in err  # past the lease this time
+    assert server.live_owner() is None, "the CLI released the lease when it finished"

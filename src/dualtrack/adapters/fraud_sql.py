@@ -9,31 +9,53 @@
   transaction, shared with other concurrent requests, before anyone is answered.
 * :class:`SqlDeployedVersion` reads the fraud system's deployed version straight from the
   registry tables on the read engine (cheap enough to re-check every second).
+* :class:`SqlScoringLease` lets one process at a time serve fraud scoring on a database.
 """
 
 from __future__ import annotations
 
 import builtins
 import json
+import os
+import socket
 import threading
+import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 import orjson
-from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from dualtrack.adapters import tables as core
 from dualtrack.adapters.audit import BufferedAuditSink, UowAuditSink
 from dualtrack.adapters.codec import decode, to_jsonable
-from dualtrack.adapters.fraud_tables import fraud_alerts, fraud_cases, fraud_decisions
+from dualtrack.adapters.fraud_tables import (
+    fraud_alerts,
+    fraud_cases,
+    fraud_decisions,
+    fraud_scoring_owner,
+)
 from dualtrack.adapters.group_commit import GroupCommitter
 from dualtrack.adapters.privacy_sql import SqlPolicyRepository
 from dualtrack.adapters.sql import SqlUnitOfWork, insert_rows, placeholder
 from dualtrack.fraud.domain import Alert, Case, CaseStatus, Decision
-from dualtrack.fraud.governed import GovernedDecision
+from dualtrack.fraud.governed import GovernedDecision, ScoringOwnedElsewhere
 from dualtrack.fraud.ports import Clock
 from dualtrack.fraud.service import CaseService
 from dualtrack.privacy.domain import PrivacyPolicy
@@ -573,3 +595,132 @@ __all__ = [
     "ledger_sink",
     "read_engine",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class ScoringOwner:
+    """The process that holds (or last held) the fraud scoring lease."""
+
+    holder: str
+    host: str
+    pid: int
+    started_at: str
+    heartbeat_at: float
+
+    def describe(self, now: float) -> str:
+        return (
+            f"host {self.host}, pid {self.pid}, serving since {self.started_at}, "
+            f"last heartbeat {max(0.0, now - self.heartbeat_at):.0f} s ago"
+        )
+
+
+class SqlScoringLease:
+    """One live holder at a time for ``name`` (default ``fraud.score``), on SQLite and
+    PostgreSQL.
+
+    :meth:`claim` takes the lease if nobody holds it, if this holder already does, or if the
+    holder's last heartbeat is older than ``ttl_s`` (it crashed or hung); otherwise it raises
+    :class:`~dualtrack.fraud.governed.ScoringOwnedElsewhere` naming the holder's host and
+    process. :meth:`beat` renews it and says whether it is still ours. :meth:`release` gives
+    it up. The row is read ``FOR UPDATE`` (PostgreSQL) inside the platform's write
+    transaction (``BEGIN IMMEDIATE`` on SQLite), so two claimers cannot both win."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        ttl_s: float,
+        name: str = "fraud.score",
+        clock: Callable[[], float] = time.time,
+        host: str | None = None,
+        pid: int | None = None,
+    ) -> None:
+        self._engine = engine
+        self.ttl_s = ttl_s
+        self.name = name
+        self._clock = clock
+        self.holder = uuid.uuid4().hex
+        self.host = host if host is not None else socket.gethostname()
+        self.pid = pid if pid is not None else os.getpid()
+
+    def current(self) -> ScoringOwner | None:
+        """The row as stored (live or not)."""
+        with self._engine.connect() as conn:
+            return self._read(conn)
+
+    def live_owner(self) -> ScoringOwner | None:
+        """The holder if its lease is still live, else None."""
+        owner = self.current()
+        if owner is None or self._clock() - owner.heartbeat_at > self.ttl_s:
+            return None
+        return owner
+
+    def claim(self) -> None:
+        now = self._clock()
+        values = {
+            "holder": self.holder,
+            "host": self.host[:255],
+            "pid": self.pid,
+            "started_at": datetime.fromtimestamp(now, UTC).isoformat(timespec="seconds"),
+            "heartbeat_at": now,
+        }
+        try:
+            with self._engine.begin() as conn:
+                owner = self._read(conn, for_update=True)
+                if owner is None:
+                    conn.execute(insert(fraud_scoring_owner).values(name=self.name, **values))
+                elif owner.holder == self.holder or now - owner.heartbeat_at > self.ttl_s:
+                    conn.execute(
+                        update(fraud_scoring_owner)
+                        .where(fraud_scoring_owner.c.name == self.name)
+                        .values(**values)
+                    )
+                else:
+                    raise self._refusal(owner, now)
+        except IntegrityError:  # another process inserted the row first
+            owner = self.current()
+            if owner is None or owner.holder != self.holder:
+                raise self._refusal(owner, now) from None
+
+    def beat(self) -> bool:
+        """Renew the lease; False if another holder has it now."""
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                update(fraud_scoring_owner)
+                .where(
+                    fraud_scoring_owner.c.name == self.name,
+                    fraud_scoring_owner.c.holder == self.holder,
+                )
+                .values(heartbeat_at=self._clock())
+            )
+            return bool(result.rowcount)
+
+    def release(self) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(
+                delete(fraud_scoring_owner).where(
+                    fraud_scoring_owner.c.name == self.name,
+                    fraud_scoring_owner.c.holder == self.holder,
+                )
+            )
+
+    def _read(self, conn: Connection, *, for_update: bool = False) -> ScoringOwner | None:
+        query = select(
+            fraud_scoring_owner.c.holder,
+            fraud_scoring_owner.c.host,
+            fraud_scoring_owner.c.pid,
+            fraud_scoring_owner.c.started_at,
+            fraud_scoring_owner.c.heartbeat_at,
+        ).where(fraud_scoring_owner.c.name == self.name)
+        if for_update:
+            query = query.with_for_update()
+        row = conn.execute(query).first()
+        return ScoringOwner(*row) if row is not None else None
+
+    def _refusal(self, owner: ScoringOwner | None, now: float) -> ScoringOwnedElsewhere:
+        who = owner.describe(now) if owner is not None else "another process"
+        return ScoringOwnedElsewhere(
+            f"another process serves fraud scoring on this database ({who}); its feature "
+            "state would not see this process's decisions. Stop it, or wait "
+            f"{self.ttl_s:.0f} s after it stopped without releasing"
+        )

@@ -7,7 +7,7 @@ Records are stored as canonical JSON in ``data`` next to the columns queries fil
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Float, Index, String, Table, Text
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, String, Table, Text
 
 from dualtrack.adapters.tables import metadata
 
@@ -54,4 +54,19 @@ fraud_alerts = Table(
     Column("data", Text, nullable=False),
     Index("ix_fraud_alerts_case", "case_id"),
     Index("ix_fraud_alerts_created_at", "created_at"),
+)
+
+#: Which process serves fraud scoring on this database (one row per name, ``fraud.score``):
+#: the online feature state lives in that process, so a second one must not score beside
+#: it. ``heartbeat_at`` is Unix seconds; a holder that stops beating for the lease's TTL
+#: (a crash) can be replaced.
+fraud_scoring_owner = Table(
+    "fraud_scoring_owner",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("holder", String(64), nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", String(32), nullable=False),
+    Column("heartbeat_at", Float, nullable=False),
 )

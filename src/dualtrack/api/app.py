@@ -23,6 +23,7 @@ from dualtrack.config import Settings
 from dualtrack.plugins import discover
 
 log = logging.getLogger("dualtrack.access")
+logger = logging.getLogger(__name__)
 
 DESCRIPTION = """
 dualtrack's REST API. Every mutating call acts as the user bound to the API key
@@ -148,11 +149,13 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     settings = settings or (platform.settings if platform else Settings())
     platform = platform or bootstrap(settings, run_migrations=True)
 
-    # a feature's routes module may expose ``startup(platform)``, run before serving
+    # a feature's routes module may expose ``startup(platform)``, run before serving, and
+    # ``shutdown(platform)``, run when the server stops
     feature_routes = [
         m for m in discover("dualtrack.api", "routes_") if m.__name__ != "dualtrack.api.routes_core"
     ]
     startups = [m.startup for m in feature_routes if callable(getattr(m, "startup", None))]
+    shutdowns = [m.shutdown for m in feature_routes if callable(getattr(m, "shutdown", None))]
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -174,6 +177,11 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         try:
             yield
         finally:
+            for shutdown in shutdowns:
+                try:
+                    shutdown(platform)
+                except Exception:  # one feature's failure must not skip the others
+                    logger.exception("shutdown hook %s failed", shutdown.__module__)
             if checkpointer is not None:
                 checkpointer.stop()
             if policy is not None:

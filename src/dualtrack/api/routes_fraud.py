@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 import orjson
@@ -16,17 +17,29 @@ from dualtrack.api.schemas import Strict
 from dualtrack.bootstrap import Platform
 from dualtrack.fraud import wiring
 from dualtrack.fraud.domain import CaseStatus
+from dualtrack.fraud.governed import ScoringOwnedElsewhere
 from dualtrack.identity.domain import Actor
 
 router = APIRouter(prefix="/api/v1", tags=["fraud"])
+logger = logging.getLogger(__name__)
 
 
 def startup(platform: Platform) -> None:
-    """Run by the app's lifespan before it serves: build the scoring service, which folds
-    the stored decisions back into the online feature state (a restart continues the
-    velocity history instead of starting from nothing, and the first request does not pay
-    for it)."""
-    wiring.service(platform)
+    """Run by the app's lifespan before it serves: take the database's fraud scoring lease
+    and build the scoring service, which folds the stored decisions back into the online
+    feature state (a restart continues the velocity history instead of starting from
+    nothing, and the first request does not pay for it). While another live process holds
+    the lease the app still starts: scoring answers 503 and tries again on each request."""
+    try:
+        wiring.scoring_service(platform)
+    except ScoringOwnedElsewhere as exc:
+        logger.error("fraud scoring not started: %s", exc)
+
+
+def shutdown(platform: Platform) -> None:
+    """Run by the app's lifespan when the server stops: give the scoring lease back, so a
+    replacement process can score at once instead of waiting for the lease to expire."""
+    wiring.scoring_ownership(platform).close()
 
 
 class ScoreRequest(Strict):
@@ -84,13 +97,15 @@ async def score(body: ScoreRequest, request: Request, platform: PlatformDep) -> 
     problem; batches over the limit give 413; no deployed (or an unverifiable) model version,
     or a privacy policy that keeps a needed field from the model, gives 503. An API key that
     verified is trusted on this route for up to a second before it is checked again, so a
-    revocation reaches scoring within that second."""
+    revocation reaches scoring within that second. One process per database serves
+    scoring (the online feature state lives in it): another process's scoring route
+    answers 503 while this one's lease is live."""
     presented = presented_key(request)
 
     def decide() -> bytes:
         # one worker-thread hop per request: authentication, scoring and the durable write
         scoring_actor(platform, presented)
-        governed = wiring.service(platform)
+        governed = wiring.scoring_service(platform)
         if len(body.transactions) > governed.limits.max_batch:
             raise HTTPException(
                 413, f"a batch holds at most {governed.limits.max_batch} transactions"

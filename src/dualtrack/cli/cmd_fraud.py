@@ -29,6 +29,7 @@ from dualtrack.errors import InvalidInput
 from dualtrack.fraud import wiring
 from dualtrack.fraud.domain import BudgetPolicy, CostPolicy
 from dualtrack.fraud.features import TRANSACTION_SCHEMA
+from dualtrack.fraud.governed import GovernedFraudService
 from dualtrack.fraud.simulator import HKPaymentsSimulator, SimulatorConfig
 from dualtrack.fraud.validation import INPUT_COLUMNS
 
@@ -170,7 +171,17 @@ def score(
     if file.suffix.lower() not in _SUFFIXES or out.suffix.lower() not in _SUFFIXES:
         raise InvalidInput("input and output must be .csv or .parquet files")
     p = platform()
-    governed = wiring.service(p)
+    # one scoring process per database: refused while a server scores (exit code 2)
+    governed = wiring.scoring_service(p)
+    try:
+        _score_file(governed, file, out, chunk=chunk, explain=explain)
+    finally:
+        wiring.scoring_ownership(p).close()
+
+
+def _score_file(
+    governed: GovernedFraudService, file: Path, out: Path, *, chunk: int, explain: bool
+) -> None:
     feature_set = governed.current().artifact.feature_set
     if feature_set == "hk_payments_v1":
         frame = _read_rows(file)

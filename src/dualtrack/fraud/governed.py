@@ -84,6 +84,14 @@ class PolicyBlocksModel(ConfigurationError):
     code = "fraud-policy-blocks-model"
 
 
+class ScoringOwnedElsewhere(ConfigurationError):
+    """Another live process serves fraud scoring on this database. The online feature state
+    lives in the serving process, so a second scorer would compute velocity features from
+    part of the traffic; it refuses instead."""
+
+    code = "fraud-scoring-owned-elsewhere"
+
+
 class TxnIdReused(Conflict):
     """A transaction ID already decided arrived again with different content."""
 
@@ -399,6 +407,15 @@ class GovernedFraudService:
         the out-of-order check see the history already decided. Returns how many."""
         return OnlineFeatureEngine(self.state).fold_all(events)
 
+    def rebuild_state(self, events: Iterable[Mapping[str, object]]) -> int:
+        """Start the online state again from ``events`` (every stored decision's state
+        event, in timestamp order): for a process that takes scoring back after another
+        process scored meanwhile, whose decisions its state never saw."""
+        with self._load_lock:
+            self.state = ProcessFeatureState()
+            self._loaded = None  # the next request builds its scorer over the new state
+        return self.restore_state(events)
+
     def fold_history(self, rows: Iterable[Mapping[str, object]]) -> int:
         """Fold transactions decided elsewhere (no decisions, no ledger) into the state,
         through the privacy policy in force, so they are keyed as scored ones are."""
@@ -698,6 +715,7 @@ __all__ = [
     "PolicyBlocksModel",
     "PolicySource",
     "ProcessFeatureState",
+    "ScoringOwnedElsewhere",
     "TransactionPolicy",
     "TxnIdReused",
     "VersionSource",

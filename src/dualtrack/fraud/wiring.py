@@ -24,8 +24,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +40,7 @@ from dualtrack.adapters.fraud_sql import (
     SqlDecisionStore,
     SqlDeployedVersion,
     SqlFraudPolicy,
+    SqlScoringLease,
     decision_counts,
     decisions_by_id,
     decisions_for_customer,
@@ -48,6 +50,7 @@ from dualtrack.adapters.fraud_sql import (
 )
 from dualtrack.adapters.group_commit import GroupCommitter
 from dualtrack.adapters.sql import SqlUnitOfWork
+from dualtrack.background import BackgroundLoop
 from dualtrack.bootstrap import Platform
 from dualtrack.errors import NotFound, PlatformError, RoleNotAllowed
 from dualtrack.fraud import compiled
@@ -267,6 +270,109 @@ def scoring_keys(platform: Platform) -> RememberedApiKeys:
 def service(platform: Platform) -> GovernedFraudService:
     """The platform's governed fraud scoring service (built once per platform)."""
     return platform.feature("fraud", _build)
+
+
+class ScoringOwnership:
+    """This process's hold on the database's fraud scoring lease (:class:`SqlScoringLease`).
+
+    The online feature state lives in the scoring process, so only one process may score
+    on a database at a time: the API's scoring route, the dashboard's demo feed and
+    ``dualtrack fraud score`` go through :func:`scoring_service`, which calls :meth:`ensure`
+    first. Once held, the lease is renewed from a background thread every third of its TTL.
+    If renewing finds another holder (this process stalled for longer than the TTL and was
+    replaced), this process stops scoring until it can claim the lease again.
+    :meth:`close` releases it (the platform closes it)."""
+
+    def __init__(self, lease: SqlScoringLease) -> None:
+        self.lease = lease
+        #: how many times this process has taken the lease (more than once: it gave it up
+        #: or lost it in between, and others may have scored meanwhile)
+        self.claims = 0
+        self._held = False
+        self._lock = threading.Lock()
+        self._loop = BackgroundLoop("fraud-scoring-lease", self._renew)
+
+    @property
+    def held(self) -> bool:
+        return self._held
+
+    def ensure(self) -> bool:
+        """Claim the lease unless this process holds it; True if it was claimed just now.
+        Raises ``ScoringOwnedElsewhere`` while another live process holds it."""
+        if self._held:
+            return False
+        with self._lock:
+            if self._held:
+                return False
+            self.lease.claim()
+            self._held = True
+            self.claims += 1
+            self._loop.start()
+            return True
+
+    def _renew(self, stop: threading.Event) -> None:
+        while not stop.wait(self.lease.ttl_s / 3):
+            try:
+                still_ours = self.lease.beat()
+            except Exception:  # a database hiccup: try again next round
+                logger.warning("could not renew the fraud scoring lease", exc_info=True)
+                continue
+            if not still_ours:
+                with self._lock:
+                    self._held = False
+                    self._loop = BackgroundLoop("fraud-scoring-lease", self._renew)
+                logger.error(
+                    "another process took over the fraud scoring lease; scoring here "
+                    "stops until this process can claim it again"
+                )
+                return
+
+    def close(self) -> None:
+        self._loop.stop()  # outside the lock: the renewing thread may be waiting for it
+        with self._lock:
+            if self._held:
+                self._held = False
+                try:
+                    self.lease.release()
+                except Exception:  # the lease then expires after its TTL
+                    logger.warning("could not release the fraud scoring lease", exc_info=True)
+
+
+def scoring_ownership(platform: Platform) -> ScoringOwnership:
+    """The platform's :class:`ScoringOwnership` (released when the platform closes)."""
+
+    def build(p: Platform) -> ScoringOwnership:
+        built = ScoringOwnership(SqlScoringLease(p.engine, ttl_s=p.settings.fraud_lease_ttl_s))
+        p.on_close(built.close)
+        return built
+
+    return platform.feature("fraud.scoring-ownership", build)
+
+
+def scoring_service(platform: Platform) -> GovernedFraudService:
+    """The scoring service, after making sure this process holds the scoring lease (the
+    lease first, so the stored history it folds in is complete). A process that takes the
+    lease back after giving it up rebuilds its feature state from the stored decisions,
+    since another process may have scored in between."""
+    ownership = scoring_ownership(platform)
+    if ownership.ensure() and ownership.claims > 1:
+        governed = service(platform)
+        started = time.perf_counter()
+        folded = governed.rebuild_state(_state_events(platform))
+        logger.info(
+            "fraud scoring lease taken back; feature state rebuilt from %d stored decisions "
+            "in %.1f s",
+            folded,
+            time.perf_counter() - started,
+        )
+        return governed
+    return service(platform)
+
+
+def _state_events(platform: Platform) -> Iterator[Mapping[str, object]]:
+    store = service(platform).store
+    assert isinstance(store, SqlDecisionStore)
+    return store.state_events()
 
 
 # ------------------------------------------------------------------------------ cases
@@ -590,15 +696,20 @@ def seed_demo(platform: Platform, *, progress: Progress | None = None) -> None:
     with platform.uow() as uow:
         if decision_counts(uow.connection):
             return  # already scored
-    governed = service(platform)
-    governed.rules = RuleSet(watchlist=load_watchlist(path))
-    say("scoring two simulated days through the governed path")
-    history = pl.concat([sim.day(d) for d in range(DEMO_TRAIN_DAYS - 7, DEMO_TRAIN_DAYS)])
-    warm_up(governed, history)
-    for day in range(DEMO_TRAIN_DAYS, DEMO_SIMULATION.days):
-        rows = sim.day(day).drop("is_fraud", "typology").to_dicts()
-        for start in range(0, len(rows), 1_000):
-            governed.score(rows[start : start + 1_000])
+    # scoring, so under the scoring lease (refused while a server scores this database),
+    # given back at the end so a server started next can take it at once
+    governed = scoring_service(platform)
+    try:
+        governed.rules = RuleSet(watchlist=load_watchlist(path))
+        say("scoring two simulated days through the governed path")
+        history = pl.concat([sim.day(d) for d in range(DEMO_TRAIN_DAYS - 7, DEMO_TRAIN_DAYS)])
+        warm_up(governed, history)
+        for day in range(DEMO_TRAIN_DAYS, DEMO_SIMULATION.days):
+            rows = sim.day(day).drop("is_fraud", "typology").to_dicts()
+            for start in range(0, len(rows), 1_000):
+                governed.score(rows[start : start + 1_000])
+    finally:
+        scoring_ownership(platform).close()
 
 
 def deployed_label(platform: Platform) -> str | None:
@@ -617,7 +728,7 @@ def feed_simulated(platform: Platform, n: int = 200) -> list[GovernedDecision]:
     (the dashboard's demo feed). While the feature state is empty (no stored decision was
     folded back at start-up), the previous seven simulated days are folded in first (see
     :func:`warm_up`)."""
-    governed = service(platform)
+    governed = scoring_service(platform)
     sim = HKPaymentsSimulator(DEMO_SIMULATION)
     with platform.uow() as uow:
         last = last_simulated_txn(uow.connection)
@@ -639,8 +750,9 @@ def feed_simulated(platform: Platform, n: int = 200) -> list[GovernedDecision]:
 def score_rows(
     platform: Platform, rows: Sequence[Mapping[str, object]], *, explain: bool = False
 ) -> list[GovernedDecision]:
-    """Score through the platform's governed service (used by the CLI and the dashboard)."""
-    return service(platform).score(rows, explain=explain)
+    """Score through the platform's governed service (used by the CLI and the dashboard),
+    holding the scoring lease."""
+    return scoring_service(platform).score(rows, explain=explain)
 
 
 SourceName = Literal["simulator", "ulb"]

@@ -1,0 +1,115 @@
+"""The fraud scoring lease on SQLite and PostgreSQL: one live scoring process per database."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from dualtrack.adapters.fraud_sql import SqlScoringLease
+from dualtrack.bootstrap import Platform, bootstrap
+from dualtrack.config import Settings
+from dualtrack.fraud import wiring
+from dualtrack.fraud.governed import ScoringOwnedElsewhere
+from tests.conftest import People
+from tests.fraud_support import deploy_tiny, txn
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _lease(platform: Platform, clock: Clock, pid: int) -> SqlScoringLease:
+    return SqlScoringLease(platform.engine, ttl_s=15.0, clock=clock, host="node-a", pid=pid)
+
+
+def test_one_live_holder_at_a_time(platform: Platform) -> None:
+    clock = Clock()
+    first, second = _lease(platform, clock, 101), _lease(platform, clock, 202)
+    first.claim()
+    first.claim()  # claiming what one holds renews it
+    with pytest.raises(ScoringOwnedElsewhere) as refused:
+        second.claim()
+    assert "host node-a, pid 101" in refused.value.message
+    owner = second.live_owner()
+    assert owner is not None and owner.holder == first.holder
+    # renewed within the TTL: still refused after more than one TTL from the first claim
+    for _ in range(3):
+        clock.now += 10
+        assert first.beat()
+    with pytest.raises(ScoringOwnedElsewhere):
+        second.claim()
+    # released: the next claimer takes it at once
+    first.release()
+    assert second.live_owner() is None
+    second.claim()
+    assert not first.beat(), "a released holder cannot renew"
+
+
+def test_a_silent_holder_is_replaced_after_the_ttl_and_learns_it(platform: Platform) -> None:
+    clock = Clock()
+    crashed, standby = _lease(platform, clock, 101), _lease(platform, clock, 202)
+    crashed.claim()
+    clock.now += 15.0
+    with pytest.raises(ScoringOwnedElsewhere):
+        standby.claim()  # exactly the TTL: still live
+    clock.now += 0.5
+    standby.claim()
+    assert crashed.live_owner() is not None
+    assert not crashed.beat(), "the replaced holder finds out on its next renewal"
+    crashed.release()  # releasing what it no longer holds leaves the new holder alone
+    owner = standby.live_owner()
+    assert owner is not None and owner.holder == standby.holder
+
+
+def test_concurrent_claims_have_one_winner(platform: Platform) -> None:
+    leases = [SqlScoringLease(platform.engine, ttl_s=15.0, pid=n) for n in range(6)]
+    won: list[int] = []
+    refused: list[int] = []
+    barrier = threading.Barrier(len(leases))
+
+    def claim(n: int) -> None:
+        barrier.wait()
+        try:
+            leases[n].claim()
+            won.append(n)
+        except ScoringOwnedElsewhere:
+            refused.append(n)
+
+    threads = [threading.Thread(target=claim, args=(n,)) for n in range(len(leases))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(won) == 1 and len(refused) == len(leases) - 1
+    owner = leases[0].current()
+    assert owner is not None and owner.holder == leases[won[0]].holder
+
+
+def test_a_process_that_takes_scoring_back_rebuilds_what_it_missed(
+    platform: Platform, people: People, settings: Settings
+) -> None:
+    """A gives the lease up, B scores, A takes it back: A's velocity features include B's
+    decisions (its state is rebuilt from the database). B's platform releases the lease
+    when it closes, so A need not wait for the TTL."""
+    deploy_tiny(platform, people.dev, people.validator, people.compliance)
+    wiring.scoring_service(platform).score([txn("K1", offset=1_000)])
+    wiring.scoring_ownership(platform).close()  # A gives scoring up
+    other = bootstrap(settings)
+    try:
+        b_decided = wiring.scoring_service(other).score([txn("K2", offset=1_100)])
+        assert b_decided[0].features["cust_count_1h"] == 1.0  # B folded A's K1 at start
+        with pytest.raises(ScoringOwnedElsewhere):
+            wiring.scoring_service(platform)  # A is refused while B holds the lease
+    finally:
+        other.close()
+    assert wiring.scoring_ownership(other).held is False
+    a_again = wiring.scoring_service(platform).score([txn("K3", offset=1_200)])
+    assert wiring.scoring_ownership(platform).claims == 2
+    # K1 (A's own) and K2 (B's): without the rebuild A would count only K1
+    assert a_again[0].features["cust_count_1h"] == 2.0
+    assert a_again[0].features["cust_secs_since_last"] == 100.0
