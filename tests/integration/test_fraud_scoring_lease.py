@@ -113,3 +113,23 @@ def test_a_process_that_takes_scoring_back_rebuilds_what_it_missed(
     # K1 (A's own) and K2 (B's): without the rebuild A would count only K1
     assert a_again[0].features["cust_count_1h"] == 2.0
     assert a_again[0].features["cust_secs_since_last"] == 100.0
+
+
+def test_a_standby_whose_service_was_built_early_catches_up_when_it_takes_over(
+    platform: Platform, people: People, settings: Settings
+) -> None:
+    """A dashboard page in a standby process builds the scoring service (folding what was
+    stored then); the owner scores more; when the standby takes the lease, its state is
+    rebuilt, so it counts the owner's later decisions too."""
+    deploy_tiny(platform, people.dev, people.validator, people.compliance)
+    standby = bootstrap(settings)
+    try:
+        wiring.scoring_service(platform).score([txn("M1", offset=1_000)])
+        assert wiring.deployed_label(standby) == "test-1"  # builds the standby's service
+        wiring.scoring_service(platform).score([txn("M2", offset=1_100)])
+        wiring.scoring_ownership(platform).close()
+        taken = wiring.scoring_service(standby).score([txn("M3", offset=1_200)])
+        assert wiring.scoring_ownership(standby).claims == 1
+        assert taken[0].features["cust_count_1h"] == 2.0  # M1 and M2
+    finally:
+        standby.close()

@@ -33,7 +33,7 @@ def startup(platform: Platform) -> None:
     try:
         wiring.scoring_service(platform)
     except ScoringOwnedElsewhere as exc:
-        logger.error("fraud scoring not started: %s", exc)
+        logger.warning("fraud scoring not started here: %s", exc)
 
 
 def shutdown(platform: Platform) -> None:

@@ -351,11 +351,13 @@ def scoring_ownership(platform: Platform) -> ScoringOwnership:
 
 def scoring_service(platform: Platform) -> GovernedFraudService:
     """The scoring service, after making sure this process holds the scoring lease (the
-    lease first, so the stored history it folds in is complete). A process that takes the
-    lease back after giving it up rebuilds its feature state from the stored decisions,
-    since another process may have scored in between."""
+    lease first, so the stored history it folds in is complete). A process whose service
+    was built before it took the lease (it held the lease before and gave it up or lost it,
+    or a dashboard page built the service) rebuilds its feature state from the stored
+    decisions, since another process may have scored in between."""
     ownership = scoring_ownership(platform)
-    if ownership.ensure() and ownership.claims > 1:
+    built_before = platform.has_feature("fraud")
+    if ownership.ensure() and built_before:
         governed = service(platform)
         started = time.perf_counter()
         folded = governed.rebuild_state(_state_events(platform))
