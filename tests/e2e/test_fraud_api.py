@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -235,6 +237,24 @@ async def test_history_and_batch_limits(
     assert gone.status_code == 503 and gone.json()["code"] == "fraud-no-deployed-model"
 
 
+@asynccontextmanager
+async def another_server(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A second server process over the same database: its own platform and app, with the
+    app's lifespan (start-up and shutdown hooks) around the client."""
+    other = bootstrap(settings)
+    try:
+        app = create_app(platform=other)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+            ) as client,
+        ):
+            yield client
+    finally:
+        other.close()
+
+
 async def test_a_restarted_server_keeps_the_scored_history(
     client: httpx.AsyncClient, keys: Keys, platform: Platform, deployed: str, settings: Settings
 ) -> None:
@@ -244,24 +264,14 @@ async def test_a_restarted_server_keeps_the_scored_history(
     first = await _score(client, keys, [txn("S1", offset=1_000), txn("S2", offset=1_060)])
     assert first.status_code == 200
     wiring.scoring_ownership(platform).close()  # the first process stops
-    restarted = bootstrap(settings)
-    try:
-        app = create_app(platform=restarted)
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-            ) as fresh,
-        ):
-            older = await _score(fresh, keys, [txn("S3", offset=10)])
-            assert older.status_code == 422 and "older than scored history" in older.text
-            later = await _score(fresh, keys, [txn("S4", offset=1_200)], features=True)
-            assert later.status_code == 200, later.text
-            features = later.json()["decisions"][0]["features"]
-            assert features["cust_count_1h"] == 2.0
-            assert features["cust_secs_since_last"] == 140.0
-    finally:
-        restarted.close()
+    async with another_server(settings) as fresh:
+        older = await _score(fresh, keys, [txn("S3", offset=10)])
+        assert older.status_code == 422 and "older than scored history" in older.text
+        later = await _score(fresh, keys, [txn("S4", offset=1_200)], features=True)
+        assert later.status_code == 200, later.text
+        features = later.json()["decisions"][0]["features"]
+        assert features["cust_count_1h"] == 2.0
+        assert features["cust_secs_since_last"] == 140.0
 
 
 async def test_a_second_live_server_refuses_to_score_until_the_first_stops(
@@ -272,37 +282,44 @@ async def test_a_second_live_server_refuses_to_score_until_the_first_stops(
     the lease, and takes over once the first stops."""
     first = await _score(client, keys, [txn("L1", offset=1_000)])
     assert first.status_code == 200
-    second = bootstrap(settings)
+    async with another_server(settings) as other:
+        refused = await _score(other, keys, [txn("L2", offset=1_100)])
+        assert refused.status_code == 503
+        problem = refused.json()
+        assert problem["code"] == "fraud-scoring-owned-elsewhere"
+        assert "another process serves fraud scoring" in problem["detail"]
+        assert problem["detail"].count("pid") == 1
+        with platform.uow() as uow:
+            assert "L2" not in decisions_by_id(uow.connection, ["L2"])
+        # the first keeps serving
+        again = await _score(client, keys, [txn("L3", offset=1_200)])
+        assert again.status_code == 200
+        wiring.scoring_ownership(platform).close()  # the first process stops
+        taken = await _score(other, keys, [txn("L2", offset=1_300)], features=True)
+        assert taken.status_code == 200, taken.text
+        # it folded the first process's decisions before scoring
+        assert taken.json()["decisions"][0]["features"]["cust_count_1h"] == 2.0
+        stopped = await _score(client, keys, [txn("L4", offset=1_400)])
+        assert stopped.status_code == 503
+    assert SqlScoringLease(platform.engine, ttl_s=15.0).live_owner() is None
+
+
+async def test_a_stopping_server_gives_the_scoring_lease_back(
+    platform: Platform, deployed: str, settings: Settings
+) -> None:
+    """The app's start-up takes the lease and its shutdown gives it back, so a replacement
+    need not wait for the TTL (checked before the platform itself is closed: a served app
+    does not close its platform)."""
+    server = bootstrap(settings)
     try:
-        app = create_app(platform=second)
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-            ) as other,
-        ):
-            refused = await _score(other, keys, [txn("L2", offset=1_100)])
-            assert refused.status_code == 503
-            problem = refused.json()
-            assert problem["code"] == "fraud-scoring-owned-elsewhere"
-            assert "another process serves fraud scoring" in problem["detail"]
-            assert problem["detail"].count("pid") == 1
-            with platform.uow() as uow:
-                assert "L2" not in decisions_by_id(uow.connection, ["L2"])
-            # the first keeps serving
-            again = await _score(client, keys, [txn("L3", offset=1_200)])
-            assert again.status_code == 200
-            wiring.scoring_ownership(platform).close()  # the first process stops
-            taken = await _score(other, keys, [txn("L2", offset=1_300)], features=True)
-            assert taken.status_code == 200, taken.text
-            # it folded the first process's decisions before scoring
-            assert taken.json()["decisions"][0]["features"]["cust_count_1h"] == 2.0
-            stopped = await _score(client, keys, [txn("L4", offset=1_400)])
-            assert stopped.status_code == 503
-        # the second server stopped (its lifespan ended): the lease is free at once
+        app = create_app(platform=server)
+        async with app.router.lifespan_context(app):
+            owner = SqlScoringLease(platform.engine, ttl_s=15.0).live_owner()
+            assert owner is not None
+            assert owner.holder == wiring.scoring_ownership(server).lease.holder
         assert SqlScoringLease(platform.engine, ttl_s=15.0).live_owner() is None
     finally:
-        second.close()
+        server.close()
 
 
 async def test_the_privacy_policy_decides_what_reaches_the_model(
