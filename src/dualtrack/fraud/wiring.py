@@ -26,7 +26,7 @@ import hmac
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -281,13 +281,19 @@ class ScoringOwnership:
     first. Once held, the lease is renewed from a background thread every third of its TTL.
     If renewing finds another holder (this process stalled for longer than the TTL and was
     replaced), this process stops scoring until it can claim the lease again.
-    :meth:`close` releases it (the platform closes it)."""
+    :meth:`close` releases it (the platform closes it).
 
-    def __init__(self, lease: SqlScoringLease) -> None:
+    ``prepare`` runs after each claim and before the lease counts as held, under the lock:
+    it brings the feature state up to date with the stored decisions, so a request that
+    arrives meanwhile waits for it instead of scoring on a half-built state. Renewal runs
+    during ``prepare``, so a long rebuild does not let the lease expire."""
+
+    def __init__(self, lease: SqlScoringLease, prepare: Callable[[], None]) -> None:
         self.lease = lease
         #: how many times this process has taken the lease (more than once: it gave it up
         #: or lost it in between, and others may have scored meanwhile)
         self.claims = 0
+        self._prepare = prepare
         self._held = False
         self._lock = threading.Lock()
         self._loop = BackgroundLoop("fraud-scoring-lease", self._renew)
@@ -296,19 +302,24 @@ class ScoringOwnership:
     def held(self) -> bool:
         return self._held
 
-    def ensure(self) -> bool:
-        """Claim the lease unless this process holds it; True if it was claimed just now.
-        Raises ``ScoringOwnedElsewhere`` while another live process holds it."""
+    def ensure(self) -> None:
+        """Claim the lease unless this process holds it, and prepare the state. Raises
+        ``ScoringOwnedElsewhere`` while another live process holds it."""
         if self._held:
-            return False
+            return
         with self._lock:
             if self._held:
-                return False
+                return
             self.lease.claim()
+            self._loop.start()
+            try:
+                self._prepare()
+            except BaseException:
+                self._loop.stop()
+                self._release()
+                raise
             self._held = True
             self.claims += 1
-            self._loop.start()
-            return True
 
     def _renew(self, stop: threading.Event) -> None:
         while not stop.wait(self.lease.ttl_s / 3):
@@ -332,49 +343,53 @@ class ScoringOwnership:
         with self._lock:
             if self._held:
                 self._held = False
-                try:
-                    self.lease.release()
-                except Exception:  # the lease then expires after its TTL
-                    logger.warning("could not release the fraud scoring lease", exc_info=True)
+                self._release()
+
+    def _release(self) -> None:
+        try:
+            self.lease.release()
+        except Exception:  # the lease then expires after its TTL
+            logger.warning("could not release the fraud scoring lease", exc_info=True)
 
 
 def scoring_ownership(platform: Platform) -> ScoringOwnership:
     """The platform's :class:`ScoringOwnership` (released when the platform closes)."""
 
     def build(p: Platform) -> ScoringOwnership:
-        built = ScoringOwnership(SqlScoringLease(p.engine, ttl_s=p.settings.fraud_lease_ttl_s))
+        lease = SqlScoringLease(p.engine, ttl_s=p.settings.fraud_lease_ttl_s)
+        built = ScoringOwnership(lease, lambda: _take_over(p))
         p.on_close(built.close)
         return built
 
     return platform.feature("fraud.scoring-ownership", build)
 
 
-def scoring_service(platform: Platform) -> GovernedFraudService:
-    """The scoring service, after making sure this process holds the scoring lease (the
-    lease first, so the stored history it folds in is complete). A process whose service
-    was built before it took the lease (it held the lease before and gave it up or lost it,
-    or a dashboard page built the service) rebuilds its feature state from the stored
-    decisions, since another process may have scored in between."""
-    ownership = scoring_ownership(platform)
-    built_before = platform.has_feature("fraud")
-    if ownership.ensure() and built_before:
-        governed = service(platform)
-        started = time.perf_counter()
-        folded = governed.rebuild_state(_state_events(platform))
-        logger.info(
-            "fraud scoring lease taken back; feature state rebuilt from %d stored decisions "
-            "in %.1f s",
-            folded,
-            time.perf_counter() - started,
-        )
-        return governed
-    return service(platform)
-
-
-def _state_events(platform: Platform) -> Iterator[Mapping[str, object]]:
-    store = service(platform).store
+def _take_over(platform: Platform) -> None:
+    """Run when this process takes the scoring lease (the lease first, so the stored
+    history the state is built from is complete). Building the service folds every stored
+    decision in; a service built before (this process held the lease before and gave it up
+    or lost it, or a dashboard page built it) has its state rebuilt the same way, since
+    another process may have scored in between."""
+    if not platform.has_feature("fraud"):
+        service(platform)
+        return
+    governed = service(platform)
+    store = governed.store
     assert isinstance(store, SqlDecisionStore)
-    return store.state_events()
+    started = time.perf_counter()
+    folded = governed.rebuild_state(store.state_events())
+    logger.info(
+        "fraud scoring lease taken; feature state rebuilt from %d stored decisions in %.1f s",
+        folded,
+        time.perf_counter() - started,
+    )
+
+
+def scoring_service(platform: Platform) -> GovernedFraudService:
+    """The scoring service, once this process holds the scoring lease and its feature state
+    holds every stored decision (see :class:`ScoringOwnership`)."""
+    scoring_ownership(platform).ensure()
+    return service(platform)
 
 
 # ------------------------------------------------------------------------------ cases
