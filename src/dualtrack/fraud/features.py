@@ -5,7 +5,8 @@
 * :func:`compute_batch` takes a whole Polars frame of transactions (for training and
   back-testing) and computes every feature with sorts, cumulative sums and binary searches;
 * :class:`OnlineFeatureEngine` takes one transaction at a time (for live scoring), keeping
-  small per-key state (a deque per window) in a :class:`~dualtrack.fraud.ports.FeatureStateStore`.
+  small per-key state (one event log per key, each window a suffix of it with running
+  totals) in a :class:`~dualtrack.fraud.ports.FeatureStateStore`.
 
 Semantics shared by both, for a transaction ``i`` at time ``t`` (seconds):
 
