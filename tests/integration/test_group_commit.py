@@ -85,3 +85,33 @@ def test_work_queued_during_a_commit_goes_to_the_writer_thread(platform: Platfor
     assert {threads[f"q{i}"].name for i in range(5)} == {"group-commit"}
     assert committer.batches == 2  # the five queued items shared one transaction
     assert platform.ledger.verify().ok
+
+
+def test_a_failed_write_alone_leaves_nothing_and_the_next_write_goes_on(
+    platform: Platform,
+) -> None:
+    """A batch of one runs without a savepoint: its failure rolls back the transaction, so
+    the ledger entry it had already written is gone, and the chain continues unbroken."""
+    committer = GroupCommitter(platform.engine, linger_s=0.0)
+
+    def failing(uow: SqlUnitOfWork) -> None:
+        uow.audit.record(
+            actor="t", action="test.lost", subject_type="x", subject_id="1", payload={}
+        )
+        raise InvalidInput("bad item")
+
+    with pytest.raises(InvalidInput):
+        committer.run(failing)
+    seq = committer.run(
+        lambda uow: (
+            uow.audit.record(
+                actor="t", action="test.kept", subject_type="x", subject_id="2", payload={}
+            ).seq
+        )
+    )
+    committer.close()
+    actions = [e.action for e in platform.ledger.entries()]
+    assert "test.lost" not in actions and actions.count("test.kept") == 1
+    assert seq == len(actions)
+    verdict = platform.ledger.verify()
+    assert verdict.ok

@@ -3,8 +3,8 @@
 Hot paths (a fraud decision per payment, each ledgered) cannot afford one fsync per request
 on a 2-core machine. Callers hand a unit of work function to :class:`GroupCommitter`; it runs
 every pending function inside one transaction (each in its own savepoint, so one failure does
-not spoil the batch), commits once, and only then releases the callers. Nothing is
-acknowledged before it is durable.
+not spoil the batch; a batch of one needs none), commits once, and only then releases the
+callers. Nothing is acknowledged before it is durable.
 
 Who runs a commit: a caller that finds the committer idle commits its own work at once in
 its own thread, which spares the two thread hand-offs (and, under load, the GIL waits) of
@@ -109,6 +109,9 @@ class GroupCommitter:
                     return
 
     def _commit(self, batch: list[_Item]) -> None:
+        if len(batch) == 1:
+            self._commit_alone(*batch[0])
+            return
         results: list[tuple[Future[Any], bool, Any]] = []
         try:
             with SqlUnitOfWork(self._engine, self._clock) as uow:
@@ -132,3 +135,27 @@ class GroupCommitter:
                 future.set_result(value)
             else:
                 future.set_exception(value)
+
+    def _commit_alone(self, work: Callable[[SqlUnitOfWork], Any], future: Future[Any]) -> None:
+        """A batch of one needs no savepoint: if its work fails, the whole transaction is
+        rolled back, which is exactly what the savepoint would have undone (two statements
+        fewer per write, which is most writes when requests do not overlap)."""
+        failed: Exception | None = None
+        try:
+            with SqlUnitOfWork(self._engine, self._clock) as uow:
+                try:
+                    value = work(uow)
+                except Exception as exc:
+                    failed = exc  # leaving the block rolls the transaction back
+                else:
+                    uow.commit()
+        except Exception as exc:
+            log.error("group commit of 1 item failed: %s", type(exc).__name__)
+            future.set_exception(exc)
+            return
+        if failed is not None:
+            future.set_exception(failed)
+            return
+        self.batches += 1
+        self.items += 1
+        future.set_result(value)
