@@ -48,10 +48,6 @@ class Platform:
         value: T = self._features[name]
         return value
 
-    def has_feature(self, name: str) -> bool:
-        """Whether the feature service ``name`` has been built on this platform."""
-        return name in self._features
-
     def on_close(self, closer: Callable[[], None]) -> None:
         self._closers.append(closer)
 

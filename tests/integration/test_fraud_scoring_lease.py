@@ -11,6 +11,7 @@ from dualtrack.bootstrap import Platform, bootstrap
 from dualtrack.config import Settings
 from dualtrack.fraud import wiring
 from dualtrack.fraud.governed import ScoringOwnedElsewhere
+from dualtrack.fraud.memory import InMemoryFeatureStateStore
 from tests.conftest import People
 from tests.fraud_support import deploy_tiny, txn
 
@@ -118,14 +119,17 @@ def test_a_process_that_takes_scoring_back_rebuilds_what_it_missed(
 def test_a_standby_whose_service_was_built_early_catches_up_when_it_takes_over(
     platform: Platform, people: People, settings: Settings
 ) -> None:
-    """A dashboard page in a standby process builds the scoring service (folding what was
-    stored then); the owner scores more; when the standby takes the lease, its state is
-    rebuilt, so it counts the owner's later decisions too."""
+    """A dashboard page in a standby process builds the scoring service (which folds
+    nothing yet); the owner scores more; when the standby takes the lease, its state is
+    built from the database, so it counts all of the owner's decisions."""
     deploy_tiny(platform, people.dev, people.validator, people.compliance)
     standby = bootstrap(settings)
     try:
         wiring.scoring_service(platform).score([txn("M1", offset=1_000)])
         assert wiring.deployed_label(standby) == "test-1"  # builds the standby's service
+        state = wiring.service(standby).state
+        assert isinstance(state, InMemoryFeatureStateStore)
+        assert len(state) == 0, "a read-only use does not fold the history"
         wiring.scoring_service(platform).score([txn("M2", offset=1_100)])
         wiring.scoring_ownership(platform).close()
         taken = wiring.scoring_service(standby).score([txn("M3", offset=1_200)])

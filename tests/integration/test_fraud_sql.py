@@ -181,7 +181,7 @@ def test_a_restarted_process_rebuilds_the_velocity_state_from_stored_decisions(
 
     restarted_platform = bootstrap(settings)
     try:
-        restarted = wiring.service(restarted_platform)
+        restarted = wiring.scoring_service(restarted_platform)  # takes the lease, folds
         assert restarted is not before
         decided = restarted.score(rest)
     finally:

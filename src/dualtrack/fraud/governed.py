@@ -408,9 +408,9 @@ class GovernedFraudService:
         return OnlineFeatureEngine(self.state).fold_all(events)
 
     def rebuild_state(self, events: Iterable[Mapping[str, object]]) -> int:
-        """Start the online state again from ``events`` (every stored decision's state
-        event, in timestamp order): for a process that takes scoring back after another
-        process scored meanwhile, whose decisions its state never saw."""
+        """Start the online state afresh from ``events`` (every stored decision's state
+        event, in timestamp order): what a process does when it takes the scoring lease,
+        the first time or again after another process scored meanwhile."""
         with self._load_lock:
             self.state = ProcessFeatureState()
             self._loaded = None  # the next request builds its scorer over the new state

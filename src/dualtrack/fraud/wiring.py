@@ -235,15 +235,9 @@ def _build(platform: Platform) -> GovernedFraudService:
         privacy=policy_source(platform),
         compiled_dir=compiled_dir(platform),
     )
-    # before anything is scored: velocity state continues from the decisions already stored
-    started = time.perf_counter()
-    folded = governed.restore_state(store.state_events())
-    if folded:
-        logger.info(
-            "fraud feature state rebuilt from %d stored decisions in %.1f s",
-            folded,
-            time.perf_counter() - started,
-        )
+    # the feature state starts empty: it is built from the stored decisions when this
+    # process takes the scoring lease (``_take_over``), so a process that only reads (a
+    # dashboard page, ``fraud compile``) never pays for folding the history
     return governed
 
 
@@ -268,7 +262,9 @@ def scoring_keys(platform: Platform) -> RememberedApiKeys:
 
 
 def service(platform: Platform) -> GovernedFraudService:
-    """The platform's governed fraud scoring service (built once per platform)."""
+    """The platform's governed fraud scoring service (built once per platform). Its feature
+    state holds the stored history only once this process holds the scoring lease: score
+    through :func:`scoring_service`."""
     return platform.feature("fraud", _build)
 
 
@@ -366,20 +362,16 @@ def scoring_ownership(platform: Platform) -> ScoringOwnership:
 
 def _take_over(platform: Platform) -> None:
     """Run when this process takes the scoring lease (the lease first, so the stored
-    history the state is built from is complete). Building the service folds every stored
-    decision in; a service built before (this process held the lease before and gave it up
-    or lost it, or a dashboard page built it) has its state rebuilt the same way, since
-    another process may have scored in between."""
-    if not platform.has_feature("fraud"):
-        service(platform)
-        return
+    history is complete): the feature state is built afresh from every stored decision,
+    in timestamp order. Afresh also when this process held the lease before and gave it up
+    or lost it, since another process may have scored in between."""
     governed = service(platform)
     store = governed.store
     assert isinstance(store, SqlDecisionStore)
     started = time.perf_counter()
     folded = governed.rebuild_state(store.state_events())
     logger.info(
-        "fraud scoring lease taken; feature state rebuilt from %d stored decisions in %.1f s",
+        "fraud scoring lease taken; feature state built from %d stored decisions in %.1f s",
         folded,
         time.perf_counter() - started,
     )
