@@ -2,7 +2,8 @@
 
 Built-in features register their edges exactly as an extension would: a module named
 ``dualtrack.api.routes_<x>`` exposing ``router`` (and optionally ``startup(platform)``, run
-before the app serves), ``dualtrack.cli.cmd_<x>`` exposing ``app``
+before the app serves, and ``shutdown(platform)``, run when it stops),
+``dualtrack.cli.cmd_<x>`` exposing ``app``
 (a Typer app, mounted as ``dualtrack <x>`` unless it sets ``NAME``), ``dualtrack.web.pages_<x>``
 exposing ``router`` and ``NAV`` (dashboard menu entries), and ``dualtrack.<x>.wiring`` with
 ``seed_demo(platform)``.

@@ -581,22 +581,6 @@ class SqlFraudPolicy(Generic[P]):
         return self._cached[1]
 
 
-__all__ = [
-    "DECISION_ACTOR",
-    "SqlCaseRepository",
-    "SqlDecisionStore",
-    "SqlDeployedVersion",
-    "SqlFraudPolicy",
-    "decision_counts",
-    "decision_row",
-    "decisions_by_id",
-    "decisions_for_customer",
-    "last_simulated_txn",
-    "ledger_sink",
-    "read_engine",
-]
-
-
 @dataclass(frozen=True, slots=True)
 class ScoringOwner:
     """The process that holds (or last held) the fraud scoring lease."""
@@ -724,3 +708,21 @@ class SqlScoringLease:
             "state would not see this process's decisions. Stop it, or wait "
             f"{self.ttl_s:.0f} s after it stopped without releasing"
         )
+
+
+__all__ = [
+    "DECISION_ACTOR",
+    "ScoringOwner",
+    "SqlCaseRepository",
+    "SqlDecisionStore",
+    "SqlDeployedVersion",
+    "SqlFraudPolicy",
+    "SqlScoringLease",
+    "decision_counts",
+    "decision_row",
+    "decisions_by_id",
+    "decisions_for_customer",
+    "last_simulated_txn",
+    "ledger_sink",
+    "read_engine",
+]

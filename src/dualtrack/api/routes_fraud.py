@@ -28,8 +28,8 @@ def startup(platform: Platform) -> None:
     """Run by the app's lifespan before it serves: take the database's fraud scoring lease,
     which folds the stored decisions back into the online feature state (a restart
     continues the velocity history instead of starting from nothing, and the first request
-    does not pay for it). While another live process holds
-    the lease the app still starts: scoring answers 503 and tries again on each request."""
+    does not pay for it). While another live process holds the lease the app still starts:
+    scoring answers 503 and tries again on each request."""
     try:
         wiring.scoring_service(platform)
     except ScoringOwnedElsewhere as exc:

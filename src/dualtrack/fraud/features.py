@@ -667,19 +667,16 @@ def _fold(
 ) -> None:
     """Append ``txn`` to the entity's event log and add it to every window's totals."""
     counted = _COUNTED_BY_ENTITY[entity]
-    if counted:
-        event: Event = (ts, cents, *(str(txn[column]) for column in counted))
-        for (_span, item_at), window in zip(_SPANS[entity], state.windows, strict=True):
-            window.total_cents += cents
-            if item_at:
-                item = event[item_at]
-                if item:
-                    counts = window.items
-                    counts[item] = counts.get(item, 0) + 1
-    else:
-        event = (ts, cents)
-        for window in state.windows:
-            window.total_cents += cents
+    event: Event = (
+        (ts, cents, *(str(txn[column]) for column in counted)) if counted else (ts, cents)
+    )
+    for (_span, item_at), window in zip(_SPANS[entity], state.windows, strict=True):
+        window.total_cents += cents
+        if item_at:
+            item = event[item_at]
+            if item:
+                counts = window.items
+                counts[item] = counts.get(item, 0) + 1
     state.events.append(event)
     for other in _PAIRS_BY_ENTITY[entity]:
         state.seen.setdefault(other, set()).add(str(txn[other]))

@@ -29,10 +29,11 @@ with the platform's rules:
 
 Online feature state lives in this process (:class:`InMemoryFeatureStateStore`) behind the
 library's port. Each decision keeps the few fields that built it (``state_event``: time,
-amount and the pseudonymised customer, account, payee and device), so a restarted process
-rebuilds the state from stored decisions (:meth:`GovernedFraudService.restore_state`) before
-it serves. A multi-process deployment partitions traffic by customer key (for example Kafka
-partitioning on ``customer_id``) so each customer's state lives in one process.
+amount and the pseudonymised customer, account, payee and device), so the process that
+takes the database's scoring lease rebuilds the state from stored decisions
+(:meth:`GovernedFraudService.rebuild_state`) before it scores. One process per database
+scores at a time (``wiring.ScoringOwnership``): payee features need every customer's
+payments, so partitioning by customer alone would undercount them.
 """
 
 from __future__ import annotations
@@ -401,20 +402,15 @@ class GovernedFraudService:
 
     # ------------------------------------------------------------ online feature state
 
-    def restore_state(self, events: Iterable[Mapping[str, object]]) -> int:
-        """Fold stored decisions' state events (in timestamp order) into the online feature
-        state, before this process serves: what a restart needs so velocity features and
-        the out-of-order check see the history already decided. Returns how many."""
-        return OnlineFeatureEngine(self.state).fold_all(events)
-
     def rebuild_state(self, events: Iterable[Mapping[str, object]]) -> int:
         """Start the online state afresh from ``events`` (every stored decision's state
-        event, in timestamp order): what a process does when it takes the scoring lease,
-        the first time or again after another process scored meanwhile."""
+        event, in timestamp order), so velocity features and the out-of-order check see the
+        history already decided: what a process does when it takes the scoring lease, the
+        first time or again after another process scored meanwhile. Returns how many."""
         with self._load_lock:
             self.state = ProcessFeatureState()
             self._loaded = None  # the next request builds its scorer over the new state
-        return self.restore_state(events)
+        return OnlineFeatureEngine(self.state).fold_all(events)
 
     def fold_history(self, rows: Iterable[Mapping[str, object]]) -> int:
         """Fold transactions decided elsewhere (no decisions, no ledger) into the state,

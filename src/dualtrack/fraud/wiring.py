@@ -224,10 +224,12 @@ def _reader(platform: Platform) -> Any:
 def _build(platform: Platform) -> GovernedFraudService:
     reader = _reader(platform)
     clock = SystemClock()
-    store = SqlDecisionStore(committer(platform), reader, clock)
-    governed = GovernedFraudService(
+    # the feature state starts empty: it is built from the stored decisions when this
+    # process takes the scoring lease (``_take_over``), so a process that only reads (a
+    # dashboard page, ``fraud compile``) never pays for folding the history
+    return GovernedFraudService(
         versions=SqlDeployedVersion(reader, FRAUD_SYSTEM_NAME),
-        store=store,
+        store=SqlDecisionStore(committer(platform), reader, clock),
         customer_ref=customer_pseudonymiser(platform),
         models_dir=models_dir(platform),
         rules=RuleSet(watchlist=load_watchlist(watchlist_path(platform))),
@@ -235,10 +237,6 @@ def _build(platform: Platform) -> GovernedFraudService:
         privacy=policy_source(platform),
         compiled_dir=compiled_dir(platform),
     )
-    # the feature state starts empty: it is built from the stored decisions when this
-    # process takes the scoring lease (``_take_over``), so a process that only reads (a
-    # dashboard page, ``fraud compile``) never pays for folding the history
-    return governed
 
 
 def read_identity(platform: Platform) -> IdentityService:
