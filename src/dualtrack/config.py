@@ -73,6 +73,14 @@ class Settings(BaseSettings):
         "renews a lease every third of this many seconds, and a holder silent for longer "
         "(crashed) can be replaced.",
     )
+    fraud_follow_s: float = Field(
+        2.0,
+        ge=0,
+        description="A server that does not hold the fraud scoring lease folds the "
+        "decisions the holder stores into its own feature state every this many seconds, "
+        "so that taking the lease over folds only what is new; 0 turns following off "
+        "(taking over then folds the whole stored history).",
+    )
     pseudonym_key: SecretStr | None = Field(
         None, description="Key for deterministic pseudonyms (HMAC-SHA256). Never logged."
     )

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
 from dualtrack.adapters.fraud_sql import SqlScoringLease, decisions_by_id
+from dualtrack.adapters.tables import ledger_entries
 from dualtrack.api.app import create_app
 from dualtrack.bootstrap import Platform, bootstrap
 from dualtrack.config import Settings
@@ -302,6 +306,46 @@ async def test_a_second_live_server_refuses_to_score_until_the_first_stops(
         stopped = await _score(client, keys, [txn("L4", offset=1_400)])
         assert stopped.status_code == 503
     assert SqlScoringLease(platform.engine, ttl_s=15.0).live_owner() is None
+
+
+async def test_a_standby_server_follows_the_holder_and_takes_over_without_a_rebuild(
+    client: httpx.AsyncClient, keys: Keys, platform: Platform, deployed: str, settings: Settings
+) -> None:
+    """A server started while another holds the lease stands by: it folds the holder's
+    stored decisions as they come, so taking over folds only the last few."""
+    first = await _score(client, keys, [txn("W1", offset=1_000)])
+    assert first.status_code == 200
+    standby = bootstrap(settings.model_copy(update={"fraud_follow_s": 0.05}))
+    try:
+        app = create_app(platform=standby)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+            ) as other,
+        ):
+            history = wiring.stored_history(standby)
+            assert history.following
+            again = await _score(client, keys, [txn("W2", offset=1_100)])
+            assert again.status_code == 200
+            with platform.uow() as uow:
+                head = uow.connection.execute(
+                    select(func.max(ledger_entries.c.seq)).where(
+                        ledger_entries.c.action == "fraud.decision"
+                    )
+                ).scalar()
+            deadline = time.monotonic() + 10
+            while (history.position or 0) < head and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+            assert history.position == head, "the standby read up to the last decision"
+            wiring.scoring_ownership(platform).close()  # the first server stops
+            taken = await _score(other, keys, [txn("W3", offset=1_200)], features=True)
+            assert taken.status_code == 200, taken.text
+            assert history.last_take_over == (0, False), "nothing new to fold, no rebuild"
+            assert taken.json()["decisions"][0]["features"]["cust_count_1h"] == 2.0
+            assert not history.following
+    finally:
+        standby.close()
 
 
 async def test_a_stopping_server_gives_the_scoring_lease_back(

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
+import polars as pl
 import pytest
+from sqlalchemy import update
 
 from dualtrack.adapters.fraud_sql import SqlScoringLease
+from dualtrack.adapters.fraud_tables import fraud_decisions
 from dualtrack.bootstrap import Platform, bootstrap
 from dualtrack.config import Settings
 from dualtrack.fraud import wiring
+from dualtrack.fraud.features import FEATURE_NAMES, compute_batch
 from dualtrack.fraud.governed import ScoringOwnedElsewhere
 from dualtrack.fraud.memory import InMemoryFeatureStateStore
+from dualtrack.fraud.simulator import HKPaymentsSimulator
 from tests.conftest import People
-from tests.fraud_support import deploy_tiny, txn
+from tests.fraud_support import TINY, deploy_tiny, txn
 
 
 class Clock:
@@ -111,6 +117,7 @@ def test_a_process_that_takes_scoring_back_rebuilds_what_it_missed(
     assert wiring.scoring_ownership(other).held is False
     a_again = wiring.scoring_service(platform).score([txn("K3", offset=1_200)])
     assert wiring.scoring_ownership(platform).claims == 2
+    assert wiring.stored_history(platform).last_take_over == (2, True), "A scored: afresh"
     # K1 (A's own) and K2 (B's): without the rebuild A would count only K1
     assert a_again[0].features["cust_count_1h"] == 2.0
     assert a_again[0].features["cust_secs_since_last"] == 100.0
@@ -135,5 +142,76 @@ def test_a_standby_whose_service_was_built_early_catches_up_when_it_takes_over(
         taken = wiring.scoring_service(standby).score([txn("M3", offset=1_200)])
         assert wiring.scoring_ownership(standby).claims == 1
         assert taken[0].features["cust_count_1h"] == 2.0  # M1 and M2
+    finally:
+        standby.close()
+
+
+def test_a_following_standby_takes_over_with_the_state_of_the_whole_stream(
+    platform: Platform, people: People, settings: Settings
+) -> None:
+    """A standby follows the holder's stored decisions while the holder keeps scoring
+    (concurrently); when the holder stops, the standby folds only the decisions it had not
+    seen yet, and the rest of the stream gets the batch features of the whole stream."""
+    deploy_tiny(platform, people.dev, people.validator, people.compliance)
+    sim = HKPaymentsSimulator(TINY)
+    stream = pl.concat([sim.day(d) for d in range(3)]).drop("is_fraud", "typology").head(900)
+    rows = stream.to_dicts()
+    expected = compute_batch(stream).to_numpy()
+    holder = wiring.scoring_service(platform)
+    holder.score(rows[:200])
+    standby = bootstrap(settings)
+    try:
+        history = wiring.stored_history(standby)
+        assert history.catch_up() == 200
+        scored = threading.Event()
+
+        def score_on() -> None:
+            for start in range(200, 700, 50):
+                holder.score(rows[start : start + 50])
+            scored.set()
+
+        scorer = threading.Thread(target=score_on)
+        scorer.start()
+        followed = 0
+        while not scored.is_set():
+            followed += history.catch_up()
+        scorer.join()
+        followed += history.catch_up()
+        assert followed == 500, "each stored decision is folded once"
+        holder.score(rows[700:800])  # after the standby's last look
+        wiring.scoring_ownership(platform).close()
+        taken = wiring.scoring_service(standby)
+        assert history.last_take_over == (100, False)
+        assert history.rebuilds == 1
+        decided = taken.score(rows[800:])
+    finally:
+        standby.close()
+    got = np.array([[d.features[name] for name in FEATURE_NAMES] for d in decided])
+    np.testing.assert_array_equal(got, expected[800:])
+
+
+def test_following_skips_decisions_without_a_state_event(
+    platform: Platform, people: People, settings: Settings
+) -> None:
+    """Decisions stored with no state event (library use without a privacy policy, or from
+    before migration fraud_0002) move the position and fold nothing."""
+    deploy_tiny(platform, people.dev, people.validator, people.compliance)
+    wiring.scoring_service(platform).score([txn("N1", offset=1_000), txn("N2", offset=1_010)])
+    with platform.uow() as uow:
+        uow.connection.execute(
+            update(fraud_decisions)
+            .where(fraud_decisions.c.txn_id == "N1")
+            .values(state_event=None, event_ts=None)
+        )
+        uow.commit()
+    standby = bootstrap(settings)
+    try:
+        history = wiring.stored_history(standby)
+        assert history.catch_up() == 1
+        at = history.position
+        assert at is not None
+        wiring.scoring_service(platform).score([txn("N3", offset=1_020)])
+        assert history.catch_up() == 1
+        assert history.position is not None and history.position > at
     finally:
         standby.close()

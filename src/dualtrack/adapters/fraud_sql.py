@@ -21,7 +21,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -393,19 +393,34 @@ class SqlDecisionStore:
         with self._reader.connect() as conn:
             return decisions_by_id(conn, txn_ids)
 
-    def state_events(self, *, batch: int = 5_000) -> Iterator[dict[str, Any]]:
-        """Every stored decision's state event, oldest ``ts`` first (streamed: the rows are
-        read ``batch`` at a time, never all at once). Events with equal ``ts`` fold to the
-        same state in any order, so ties need no order."""
+    def state_events_after(
+        self, position: int, *, limit: int = 5_000
+    ) -> builtins.list[tuple[int, dict[str, Any] | None]]:
+        """Up to ``limit`` stored decisions' state events after ledger position
+        ``position``, each with its position (the sequence number of its
+        ``fraud.decision`` ledger entry), in ledger order: the order the decisions were
+        committed, which is the order the scoring process folded them in.
+
+        Ledger appends lock the ledger head and commit in sequence order, so whatever a
+        read sees is a prefix of the ledger: reading on from the last position returned
+        gets every later decision exactly once, while another process keeps scoring.
+        A decision without a state event (stored before migration ``fraud_0002``, or
+        scored with no privacy policy in force) comes with ``None``."""
+        entries = core.ledger_entries
         stmt = (
-            select(fraud_decisions.c.state_event)
-            .where(fraud_decisions.c.state_event.is_not(None))
-            .order_by(fraud_decisions.c.event_ts)
+            select(entries.c.seq, fraud_decisions.c.state_event)
+            .join(fraud_decisions, fraud_decisions.c.txn_id == entries.c.subject_id)
+            .where(
+                entries.c.seq > position,
+                entries.c.action == "fraud.decision",
+                entries.c.subject_type == "fraud_transaction",
+            )
+            .order_by(entries.c.seq)
+            .limit(limit)
         )
         with self._reader.connect() as conn:
-            result = conn.execution_options(yield_per=batch).execute(stmt)
-            for (text,) in result:
-                yield orjson.loads(text)
+            rows = conn.execute(stmt).all()
+        return [(seq, orjson.loads(text) if text else None) for seq, text in rows]
 
     def persist(
         self, decisions: Sequence[GovernedDecision], timeout: float = 30.0

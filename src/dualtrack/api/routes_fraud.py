@@ -28,12 +28,15 @@ def startup(platform: Platform) -> None:
     """Run by the app's lifespan before it serves: take the database's fraud scoring lease,
     which folds the stored decisions back into the online feature state (a restart
     continues the velocity history instead of starting from nothing, and the first request
-    does not pay for it). While another live process holds the lease the app still starts:
-    scoring answers 503 and tries again on each request."""
+    does not pay for it). While another live process holds the lease the app still starts
+    as a standby: scoring answers 503 and tries again on each request, and the decisions
+    the holder stores are folded into this process's state as they come
+    (``DUALTRACK_FRAUD_FOLLOW_S``), so taking over later folds only what is new."""
     try:
         wiring.scoring_service(platform)
     except ScoringOwnedElsewhere as exc:
-        logger.warning("fraud scoring not started here: %s", exc)
+        logger.warning("fraud scoring not started here (standing by): %s", exc)
+        wiring.stored_history(platform).follow()
 
 
 def shutdown(platform: Platform) -> None:

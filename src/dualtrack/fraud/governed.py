@@ -403,13 +403,20 @@ class GovernedFraudService:
     # ------------------------------------------------------------ online feature state
 
     def rebuild_state(self, events: Iterable[Mapping[str, object]]) -> int:
-        """Start the online state afresh from ``events`` (every stored decision's state
-        event, in timestamp order), so velocity features and the out-of-order check see the
-        history already decided: what a process does when it takes the scoring lease, the
-        first time or again after another process scored meanwhile. Returns how many."""
+        """Start the online state afresh from ``events`` (stored decisions' state events,
+        in the order they were stored; more can follow through :meth:`fold_stored`), so
+        velocity features and the out-of-order check see the history already decided: what
+        a process does when it takes the scoring lease with a state that is not an exact
+        copy of the stored decisions (see ``wiring.StoredHistory``). Returns how many."""
         with self._load_lock:
             self.state = ProcessFeatureState()
             self._loaded = None  # the next request builds its scorer over the new state
+        return OnlineFeatureEngine(self.state).fold_all(events)
+
+    def fold_stored(self, events: Iterable[Mapping[str, object]]) -> int:
+        """Fold stored decisions' state events (already keyed by the privacy policy) into
+        the current state, in the order given: how a standby follows the scoring process.
+        Returns how many."""
         return OnlineFeatureEngine(self.state).fold_all(events)
 
     def fold_history(self, rows: Iterable[Mapping[str, object]]) -> int:

@@ -358,18 +358,127 @@ def scoring_ownership(platform: Platform) -> ScoringOwnership:
     return platform.feature("fraud.scoring-ownership", build)
 
 
+class StoredHistory:
+    """Keeps a process's online feature state equal to the stored decisions, folded in the
+    order they were stored (ledger order), from a remembered ledger position on.
+
+    * :meth:`follow` - a process that does not hold the scoring lease (a standby server)
+      folds what the holder stores every ``poll_s`` seconds from a background thread, so
+      its state trails the holder's by about that much;
+    * :meth:`take_over` - run when this process takes the lease: folds what is new since
+      the remembered position (everything, the first time), and from then on the state
+      also takes this process's own scoring, live. A state that has taken live scoring is
+      no longer an exact copy of the store (a write can fail after its features were
+      counted, and this process's own decisions would be read back a second time), so the
+      next :meth:`take_over` (after the lease was given up or lost) starts afresh.
+
+    Stored decisions are folded in ledger order because the ledger commits in sequence
+    order (appends lock its head): a reader sees a prefix of it, so reading on from the
+    last position gets each decision once, while the holder keeps storing more."""
+
+    def __init__(
+        self, governed: GovernedFraudService, store: SqlDecisionStore, *, poll_s: float
+    ) -> None:
+        self.governed = governed
+        self.store = store
+        self.poll_s = poll_s
+        #: the ledger position up to which the state holds exactly the stored decisions
+        #: (None: it must be built afresh)
+        self.position: int | None = None
+        #: how many times the state was built afresh from the first stored decision
+        self.rebuilds = 0
+        #: what the last :meth:`take_over` did: (decisions folded, whether afresh)
+        self.last_take_over: tuple[int, bool] | None = None
+        self._live = False
+        self._lock = threading.Lock()
+        self._loop = BackgroundLoop("fraud-state-follower", self._follow)
+
+    @property
+    def following(self) -> bool:
+        return self._loop.running
+
+    def follow(self) -> None:
+        """Start folding the stored decisions in the background (no-op when ``poll_s`` is
+        0, while following, or once this process scores)."""
+        if self.poll_s > 0 and not self._live:
+            self._loop.start()
+
+    def stop(self) -> None:
+        self._loop.stop()
+
+    def take_over(self) -> tuple[int, bool]:
+        """Bring the state up to date with every stored decision before this process
+        scores; returns how many decisions were folded and whether it started afresh."""
+        self._loop.stop()
+        with self._lock:
+            fresh = self._live or self.position is None
+            if fresh:
+                self.position = None
+            folded = self._catch_up()
+            self._live = True
+            self.position = None  # live scoring from here on: see the class docstring
+            self.last_take_over = (folded, fresh)
+            return folded, fresh
+
+    def catch_up(self) -> int:
+        """Fold the decisions stored since the last call (all of them the first time);
+        nothing once this process scores. Returns how many were folded."""
+        with self._lock:
+            return 0 if self._live else self._catch_up()
+
+    def _catch_up(self, batch: int = 5_000) -> int:
+        if self.position is None:
+            self.governed.rebuild_state(())
+            self.position = 0
+            self.rebuilds += 1
+        folded = 0
+        try:
+            while True:
+                rows = self.store.state_events_after(self.position, limit=batch)
+                if not rows:
+                    return folded
+                folded += self.governed.fold_stored(e for _seq, e in rows if e is not None)
+                self.position = rows[-1][0]
+                if len(rows) < batch:
+                    return folded
+        except BaseException:
+            self.position = None  # a fold may have stopped half-way: start afresh next time
+            raise
+
+    def _follow(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                self.catch_up()
+            except Exception:  # a database hiccup: try again next round
+                logger.warning("could not follow the stored fraud decisions", exc_info=True)
+            if stop.wait(self.poll_s):
+                return
+
+
+def stored_history(platform: Platform) -> StoredHistory:
+    """The platform's :class:`StoredHistory` (its following stops when the platform
+    closes)."""
+
+    def build(p: Platform) -> StoredHistory:
+        governed = service(p)
+        assert isinstance(governed.store, SqlDecisionStore)
+        built = StoredHistory(governed, governed.store, poll_s=p.settings.fraud_follow_s)
+        p.on_close(built.stop)
+        return built
+
+    return platform.feature("fraud.stored-history", build)
+
+
 def _take_over(platform: Platform) -> None:
     """Run when this process takes the scoring lease (the lease first, so the stored
-    history is complete): the feature state is built afresh from every stored decision,
-    in timestamp order. Afresh also when this process held the lease before and gave it up
-    or lost it, since another process may have scored in between."""
-    governed = service(platform)
-    store = governed.store
-    assert isinstance(store, SqlDecisionStore)
+    history is complete): the feature state is brought up to date with every stored
+    decision, by folding what is new since the state was last followed or, when this
+    process scored before or never followed, afresh (see :class:`StoredHistory`)."""
     started = time.perf_counter()
-    folded = governed.rebuild_state(store.state_events())
+    folded, fresh = stored_history(platform).take_over()
     logger.info(
-        "fraud scoring lease taken; feature state built from %d stored decisions in %.1f s",
+        "fraud scoring lease taken; feature state %s %d stored decisions in %.1f s",
+        "built from" if fresh else "caught up with",
         folded,
         time.perf_counter() - started,
     )

@@ -1,0 +1,225 @@
+"""What taking over fraud scoring costs: a cold take-over against a following standby's.
+
+When the scoring process stops, the process that takes the database's scoring lease must
+bring its online feature state up to date with every stored decision before it scores
+(``wiring.StoredHistory``). What runs, on SQLite and, with ``--pg-url``, on PostgreSQL:
+
+1. A seeded database with a small deployed model (``fraud_http_bench.seed_database``); a
+   holder process (an in-process platform) scores ``--decisions`` simulated payments
+   through the governed path, 500 per request, every decision ledgered.
+2. ``cold``: a new platform takes the lease with no state: it reads every stored state
+   event in ledger order and folds it (what a restarted server, or a standby with
+   following off, does).
+3. ``baseline_event_ts_read``: the same events read the way take-overs read them before
+   following existed (``state_event`` ordered by ``event_ts``), parsed and folded: the
+   ledger-order read is compared with it as a ratio.
+4. ``warm``: a standby platform follows the stored decisions (``catch_up``), the holder
+   scores ``--delta`` more and stops, and the standby takes over: it folds only the
+   ``--delta`` it had not seen. Repeated ``--repeats`` times with new decisions each time.
+5. Checks: the standby's state equals a cold rebuild's and the holder's own live state,
+   key by key (every event log, window and total).
+
+Prints one JSON object; medians of the repeats. ``--quick`` stores 30k decisions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform as host
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from fraud_http_bench import cpu_model, seed_database, transactions
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+
+def _state_of(governed: Any) -> dict[str, Any]:
+    return dict(governed.state._states)
+
+
+def _fresh_pg_database(url: str) -> str:
+    """A new, empty database on the server of ``url`` (dropped first if it is there)."""
+    base = make_url(url)
+    name = "dualtrack_takeover_bench"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def run(backend: str, url: str | None, args: argparse.Namespace) -> dict[str, Any]:
+    from dualtrack.adapters.fraud_tables import fraud_decisions
+    from dualtrack.bootstrap import bootstrap
+    from dualtrack.config import Settings
+    from dualtrack.fraud import wiring
+    from dualtrack.fraud.features import OnlineFeatureEngine
+    from dualtrack.fraud.memory import InMemoryFeatureStateStore
+
+    directory = Path(tempfile.mkdtemp(prefix=f"takeover-{backend}-"))
+    db_url, _key, info = seed_database(directory, url)
+    settings = Settings(database_url=db_url, var_dir=directory / "var", fraud_follow_s=0)
+    needed = args.decisions + args.repeats * args.delta
+    rows = transactions(needed).head(needed).to_dicts()
+
+    holder_platform = bootstrap(settings)
+    holder = wiring.scoring_service(holder_platform)
+    started = time.perf_counter()
+    for at in range(0, args.decisions, 500):
+        holder.score(rows[at : min(at + 500, args.decisions)])
+    fill_s = time.perf_counter() - started
+    stored = args.decisions
+    wiring.scoring_ownership(holder_platform).close()
+
+    cold_s: list[float] = []
+    cold_state: dict[str, Any] = {}
+    for _ in range(args.repeats):
+        p = bootstrap(settings)
+        try:
+            t0 = time.perf_counter()
+            folded, fresh = wiring.stored_history(p).take_over()
+            cold_s.append(time.perf_counter() - t0)
+            assert fresh and folded == stored, (folded, fresh)
+            cold_state = _state_of(wiring.service(p))
+        finally:
+            wiring.scoring_ownership(p).close()
+            p.close()
+
+    baseline_s: list[float] = []
+    p = bootstrap(settings)
+    try:
+        reader = wiring._reader(p)
+        for _ in range(args.repeats):
+            t0 = time.perf_counter()
+            engine = OnlineFeatureEngine(InMemoryFeatureStateStore())
+            stmt = (
+                select(fraud_decisions.c.state_event)
+                .where(fraud_decisions.c.state_event.is_not(None))
+                .order_by(fraud_decisions.c.event_ts)
+            )
+            with reader.connect() as conn:
+                result = conn.execution_options(yield_per=5_000).execute(stmt)
+                n = engine.fold_all(orjson.loads(t) for (t,) in result)
+            baseline_s.append(time.perf_counter() - t0)
+            assert n == stored
+    finally:
+        p.close()
+
+    warm: list[dict[str, float]] = []
+    identical_to_cold = identical_to_holder = True
+    for _ in range(args.repeats):
+        standby = bootstrap(settings)
+        history = wiring.stored_history(standby)
+        t0 = time.perf_counter()
+        history.catch_up()
+        follow_s = time.perf_counter() - t0
+        holder_platform2 = bootstrap(settings)
+        try:
+            live = wiring.scoring_service(holder_platform2)
+            for at in range(stored, stored + args.delta, 500):
+                live.score(rows[at : min(at + 500, stored + args.delta)])
+            stored += args.delta
+            live_state = _state_of(live)
+        finally:
+            holder_platform2.close()  # gives the lease back
+        try:
+            t0 = time.perf_counter()
+            folded, fresh = history.take_over()
+            take_s = time.perf_counter() - t0
+            assert not fresh and folded == args.delta, (folded, fresh)
+            warm_state = _state_of(wiring.service(standby))
+        finally:
+            standby.close()
+        check = bootstrap(settings)
+        try:
+            wiring.stored_history(check).take_over()
+            identical_to_cold &= _state_of(wiring.service(check)) == warm_state
+        finally:
+            check.close()
+        identical_to_holder &= live_state == warm_state
+        warm.append({"initial_follow_s": follow_s, "take_over_s": take_s})
+    cold_state.clear()
+    holder_platform.close()
+
+    cold_med = statistics.median(cold_s)
+    base_med = statistics.median(baseline_s)
+    take_med = statistics.median(w["take_over_s"] for w in warm)
+    return {
+        "backend": backend,
+        "model": info,
+        "stored_decisions": args.decisions,
+        "fill_decisions_per_s": args.decisions / fill_s,
+        "cold": {
+            "take_over_s": cold_s,
+            "median_s": cold_med,
+            "events_per_s": args.decisions / cold_med,
+            "seconds_per_250k": 250_000 * cold_med / args.decisions,
+        },
+        "baseline_event_ts_read": {
+            "read_and_fold_s": baseline_s,
+            "median_s": base_med,
+            "events_per_s": args.decisions / base_med,
+            "ledger_order_to_event_ts_time_ratio": cold_med / base_med,
+        },
+        "warm": {
+            "delta_decisions": args.delta,
+            "runs": warm,
+            "median_take_over_s": take_med,
+            "cold_to_warm_ratio": cold_med / take_med,
+        },
+        "state_identical_to_cold_rebuild": identical_to_cold,
+        "state_identical_to_holders_live_state": identical_to_holder,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--decisions", type=int, default=None)
+    parser.add_argument("--delta", type=int, default=2_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get("DUALTRACK_BENCH_PG_URL"),
+        help="a PostgreSQL server URL; the bench creates and drops its own database there",
+    )
+    args = parser.parse_args()
+    if args.decisions is None:
+        args.decisions = 30_000 if args.quick else 200_000
+    logging.disable(logging.WARNING)
+    backends: list[tuple[str, str | None]] = [("sqlite", None)]
+    if args.pg_url:
+        backends.append(("postgresql", _fresh_pg_database(args.pg_url)))
+    results = [run(name, url, args) for name, url in backends]
+    print(
+        json.dumps(
+            {
+                "benchmark": "fraud_takeover",
+                "mode": "quick" if args.quick else "full",
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                "machine": {
+                    "cpu": cpu_model(),
+                    "cores": os.cpu_count(),
+                    "python": sys.version.split()[0],
+                    "platform": host.platform(),
+                },
+                "results": results,
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

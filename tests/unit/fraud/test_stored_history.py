@@ -1,0 +1,161 @@
+"""StoredHistory with a fake store and a fake service: following, taking over, starting
+afresh."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pytest
+
+from dualtrack.fraud.wiring import StoredHistory
+
+
+class FakeStore:
+    """Stored decisions as (ledger position, state event or None), in ledger order."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, dict[str, Any] | None]] = []
+        self.reads = 0
+        self.fail_after: int | None = None
+
+    def store(self, *events: dict[str, Any] | None) -> None:
+        for event in events:
+            # positions with gaps: other ledger entries (alerts, cases) sit between decisions
+            self.rows.append(((self.rows[-1][0] if self.rows else 0) + 3, event))
+
+    def state_events_after(
+        self, position: int, *, limit: int = 5_000
+    ) -> list[tuple[int, dict[str, Any] | None]]:
+        self.reads += 1
+        if self.fail_after is not None and self.reads > self.fail_after:
+            raise RuntimeError("database went away")
+        return [row for row in self.rows if row[0] > position][:limit]
+
+
+class FakeService:
+    """What the history drives: a state that is a list of folded events."""
+
+    def __init__(self) -> None:
+        self.state: list[Mapping[str, object]] = []
+
+    def rebuild_state(self, events: Iterable[Mapping[str, object]]) -> int:
+        self.state = list(events)
+        return len(self.state)
+
+    def fold_stored(self, events: Iterable[Mapping[str, object]]) -> int:
+        before = len(self.state)
+        self.state.extend(events)
+        return len(self.state) - before
+
+
+def _history(poll_s: float = 0.0) -> tuple[StoredHistory, FakeStore, FakeService]:
+    store, governed = FakeStore(), FakeService()
+    history = StoredHistory(governed, store, poll_s=poll_s)  # type: ignore[arg-type]
+    return history, store, governed
+
+
+def _ids(governed: FakeService) -> list[object]:
+    return [event["id"] for event in governed.state]
+
+
+def test_following_folds_each_stored_decision_once_in_ledger_order() -> None:
+    history, store, governed = _history()
+    store.store({"id": 1}, None, {"id": 2})
+    assert history.catch_up() == 2
+    assert history.position == 9, "a decision without a state event still moves the position"
+    assert history.catch_up() == 0
+    store.store({"id": 3})
+    assert history.catch_up() == 1
+    assert _ids(governed) == [1, 2, 3]
+    assert history.rebuilds == 1
+
+
+def test_catching_up_reads_in_batches_until_nothing_is_left() -> None:
+    history, store, governed = _history()
+    store.store(*({"id": n} for n in range(12)))
+    assert history._catch_up(batch=5) == 12
+    assert store.reads == 3  # 5 + 5 + 2: a short batch is the last
+    assert _ids(governed) == list(range(12))
+
+
+def test_taking_over_after_following_folds_only_what_is_new() -> None:
+    history, store, governed = _history()
+    store.store({"id": 1}, {"id": 2})
+    history.catch_up()
+    store.store({"id": 3})
+    assert history.take_over() == (1, False)
+    assert history.last_take_over == (1, False)
+    assert _ids(governed) == [1, 2, 3] and history.rebuilds == 1
+    # the state now takes live scoring: following folds nothing more, and cannot restart
+    governed.state.append({"id": "live"})
+    store.store({"id": "live"})
+    assert history.catch_up() == 0
+    history.follow()
+    assert not history.following
+    assert _ids(governed) == [1, 2, 3, "live"]
+
+
+def test_taking_over_again_after_scoring_starts_afresh() -> None:
+    """Once this process scored, its own decisions are both in its state and in the store:
+    catching up would count them twice, so the next take-over rebuilds."""
+    history, store, governed = _history()
+    store.store({"id": 1})
+    assert history.take_over() == (1, True)
+    governed.state.append({"id": 2})  # scored live, and stored
+    store.store({"id": 2})
+    store.store({"id": 3})  # scored by another process while this one stood aside
+    assert history.take_over() == (3, True)
+    assert _ids(governed) == [1, 2, 3]
+    assert history.rebuilds == 2
+
+
+def test_a_failed_catch_up_makes_the_next_one_start_afresh() -> None:
+    history, store, governed = _history()
+    store.store(*({"id": n} for n in range(7)))
+    store.fail_after = 1
+    with pytest.raises(RuntimeError):
+        history._catch_up(batch=5)  # the first batch folded, the second read failed
+    assert history.position is None
+    store.fail_after = None
+    assert history.catch_up() == 7
+    assert _ids(governed) == list(range(7)) and history.rebuilds == 2
+
+
+def test_the_follower_thread_keeps_up_and_stops_when_the_process_takes_over() -> None:
+    history, store, governed = _history(poll_s=0.01)
+    store.store({"id": 1})
+    history.follow()
+    assert history.following
+    store.store({"id": 2})
+    deadline = time.monotonic() + 5
+    while history.position != 6 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert history.position == 6
+    store.store({"id": 3})
+    folded, fresh = history.take_over()
+    assert not history.following and not fresh
+    assert _ids(governed) == [1, 2, 3] and folded in (0, 1)  # the thread may have got 3
+
+
+def test_following_is_off_when_the_poll_interval_is_zero() -> None:
+    history, _store, _governed = _history(poll_s=0.0)
+    history.follow()
+    assert not history.following
+
+
+def test_a_database_hiccup_does_not_stop_following() -> None:
+    history, store, governed = _history(poll_s=0.01)
+    store.store({"id": 1})
+    store.fail_after = 0
+    history.follow()
+    time.sleep(0.05)
+    assert history.following and governed.state == []
+    store.fail_after = None
+    deadline = time.monotonic() + 5
+    while _ids(governed) != [1] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _ids(governed) == [1]
+    history.stop()
+    assert not history.following
