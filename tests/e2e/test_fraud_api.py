@@ -338,10 +338,24 @@ async def test_a_standby_server_follows_the_holder_and_takes_over_without_a_rebu
             while (history.position or 0) < head and time.monotonic() < deadline:
                 await asyncio.sleep(0.02)
             assert history.position == head, "the standby read up to the last decision"
+            # the readiness check a load balancer uses (no credentials)
+            holding = await client.get("/api/v1/fraud/scoring")
+            assert holding.status_code == 200 and holding.json() == {"role": "scoring"}
+            standing = await other.get("/api/v1/fraud/scoring")
+            assert standing.status_code == 503
+            problem = standing.json()
+            assert problem["code"] == "fraud-scoring-owned-elsewhere"
+            assert problem["role"] == "standby" and problem["following"] is True
+            assert problem["decisions_behind"] == 0
+            assert "pid" not in problem["detail"], "an unauthenticated check names no process"
+            assert wiring.scoring_ownership(standby).claims == 0
             wiring.scoring_ownership(platform).close()  # the first server stops
+            # the standby's next readiness check takes the lease over
+            ready = await other.get("/api/v1/fraud/scoring")
+            assert ready.status_code == 200 and ready.json() == {"role": "scoring"}
+            assert history.last_take_over == (0, False), "nothing new to fold, no rebuild"
             taken = await _score(other, keys, [txn("W3", offset=1_200)], features=True)
             assert taken.status_code == 200, taken.text
-            assert history.last_take_over == (0, False), "nothing new to fold, no rebuild"
             assert taken.json()["decisions"][0]["features"]["cust_count_1h"] == 2.0
             assert not history.following
     finally:

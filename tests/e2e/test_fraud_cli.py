@@ -166,3 +166,28 @@ def test_score_refuses_while_a_server_scores_on_the_same_database(cli_db: Path) 
     code, _, err = run("fraud", "score", str(transactions), "--out", str(scored))
     assert code == 2 and "no deployed model version" in err  # past the lease this time
     assert server.live_owner() is None, "the CLI released the lease when it finished"
+
+
+def test_lease_names_the_holder_and_whether_it_is_live(cli_db: Path) -> None:
+    from dualtrack.adapters.fraud_sql import SqlScoringLease
+
+    code, out, _ = run("fraud", "lease", "--json")
+    assert code == 0
+    nobody = json.loads(out)
+    assert nobody["holder"] is None and nobody["stored_decisions"] == 0
+    code, out, _ = run("fraud", "lease")
+    assert code == 0 and "no process holds the fraud scoring lease" in out
+
+    p = common.platform()
+    now = [1_000_000.0]
+    server = SqlScoringLease(p.engine, ttl_s=15.0, host="api-1", pid=4242, clock=lambda: now[0])
+    server.claim()  # with a heartbeat far in the past: stored, but not live
+    code, out, _ = run("fraud", "lease", "--json")
+    holder = json.loads(out)["holder"]
+    assert holder["host"] == "api-1" and holder["pid"] == 4242 and holder["live"] is False
+    server.release()
+    live = SqlScoringLease(p.engine, ttl_s=15.0, host="api-2", pid=77)
+    live.claim()
+    code, out, _ = run("fraud", "lease")
+    assert code == 0 and "live" in out and "api-2" in out and "pid 77" in out
+    live.release()

@@ -210,7 +210,10 @@ def test_following_skips_decisions_without_a_state_event(
         assert history.catch_up() == 1
         at = history.position
         assert at is not None
+        assert history.store.decisions_after(at) == 0
         wiring.scoring_service(platform).score([txn("N3", offset=1_020)])
+        assert history.store.decisions_after(at) == 1
+        assert history.store.decisions_after(0) == 3
         assert history.catch_up() == 1
         assert history.position is not None and history.position > at
     finally:

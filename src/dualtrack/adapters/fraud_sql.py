@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import orjson
 from sqlalchemy import (
@@ -369,6 +369,15 @@ def _library_decision(d: GovernedDecision) -> Decision:
     )
 
 
+class StoredEvents(NamedTuple):
+    """What :meth:`SqlDecisionStore.state_events_after` read: the ledger position it
+    reached, how many ledger entries it read, and the decisions' state events in order."""
+
+    position: int
+    entries: int
+    events: builtins.list[dict[str, Any]]
+
+
 class SqlDecisionStore:
     """``DecisionStore``: reads on the read engine, writes group-committed with the ledger.
 
@@ -393,34 +402,55 @@ class SqlDecisionStore:
         with self._reader.connect() as conn:
             return decisions_by_id(conn, txn_ids)
 
-    def state_events_after(
-        self, position: int, *, limit: int = 5_000
-    ) -> builtins.list[tuple[int, dict[str, Any] | None]]:
-        """Up to ``limit`` stored decisions' state events after ledger position
-        ``position``, each with its position (the sequence number of its
-        ``fraud.decision`` ledger entry), in ledger order: the order the decisions were
-        committed, which is the order the scoring process folded them in.
+    def state_events_after(self, position: int, *, limit: int = 5_000) -> StoredEvents:
+        """The state events of the decisions stored after ledger position ``position``,
+        reading at most ``limit`` ledger entries, in ledger order: the order the decisions
+        were committed, which is the order the scoring process folded them in (except that
+        requests scored at the same time may swap places).
 
         Ledger appends lock the ledger head and commit in sequence order, so whatever a
-        read sees is a prefix of the ledger: reading on from the last position returned
-        gets every later decision exactly once, while another process keeps scoring.
-        A decision without a state event (stored before migration ``fraud_0002``, or
-        scored with no privacy policy in force) comes with ``None``."""
+        read sees is a prefix of the ledger: reading on from the returned position gets
+        every later decision exactly once, while another process keeps scoring. Decisions
+        without a state event (stored before migration ``fraud_0002``, or scored with no
+        privacy policy in force) are passed over. Two index-driven reads (a range of the
+        ledger's primary key, then the decisions by primary key), so the plan does not
+        depend on fresh table statistics."""
         entries = core.ledger_entries
-        stmt = (
-            select(entries.c.seq, fraud_decisions.c.state_event)
-            .join(fraud_decisions, fraud_decisions.c.txn_id == entries.c.subject_id)
-            .where(
-                entries.c.seq > position,
-                entries.c.action == "fraud.decision",
-                entries.c.subject_type == "fraud_transaction",
-            )
-            .order_by(entries.c.seq)
-            .limit(limit)
-        )
         with self._reader.connect() as conn:
-            rows = conn.execute(stmt).all()
-        return [(seq, orjson.loads(text) if text else None) for seq, text in rows]
+            ledger = conn.execute(
+                select(entries.c.seq, entries.c.action, entries.c.subject_id)
+                .where(entries.c.seq > position)
+                .order_by(entries.c.seq)
+                .limit(limit)
+            ).all()
+            ids = [subject for _seq, action, subject in ledger if action == "fraud.decision"]
+            stored: dict[str, str | None] = {}
+            for start in range(0, len(ids), _CHUNK):
+                rows = conn.execute(
+                    select(fraud_decisions.c.txn_id, fraud_decisions.c.state_event).where(
+                        fraud_decisions.c.txn_id.in_(ids[start : start + _CHUNK])
+                    )
+                )
+                stored.update((txn_id, text) for txn_id, text in rows)
+        events = [orjson.loads(text) for txn_id in ids if (text := stored.get(txn_id))]
+        return StoredEvents(ledger[-1][0] if ledger else position, len(ledger), events)
+
+    def decisions_after(self, position: int) -> int:
+        """How many decisions were stored after ledger position ``position``."""
+        return self.stored_decisions(self._reader, after=position)
+
+    @staticmethod
+    def stored_decisions(reader: Engine, *, after: int = 0) -> int:
+        """How many decisions the ledger holds after position ``after`` (all by default)."""
+        entries = core.ledger_entries
+        with reader.connect() as conn:
+            return int(
+                conn.execute(
+                    select(func.count())
+                    .select_from(entries)
+                    .where(entries.c.seq > after, entries.c.action == "fraud.decision")
+                ).scalar_one()
+            )
 
     def persist(
         self, decisions: Sequence[GovernedDecision], timeout: float = 30.0
@@ -733,6 +763,7 @@ __all__ = [
     "SqlDeployedVersion",
     "SqlFraudPolicy",
     "SqlScoringLease",
+    "StoredEvents",
     "decision_counts",
     "decision_row",
     "decisions_by_id",

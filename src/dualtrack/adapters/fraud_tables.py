@@ -23,8 +23,9 @@ fraud_decisions = Table(
     Column("request_sha256", String(64), nullable=False),
     Column("data", Text, nullable=False),
     # what rebuilds the online feature state after a restart (hk_payments_v1 decisions made
-    # under a privacy policy; pseudonymised identifiers, time and amount), read in event_ts
-    # order once per process start, so neither is indexed
+    # under a privacy policy; pseudonymised identifiers, time and amount), read in ledger
+    # order (through each decision's ledger entry) when a process takes the scoring lease
+    # or follows the holder; event_ts is the event's time, for inspection
     Column("event_ts", BigInteger, nullable=True),
     Column("state_event", Text, nullable=True),
     Index("ix_fraud_decisions_customer", "customer_ref", "decided_at"),

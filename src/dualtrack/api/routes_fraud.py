@@ -120,6 +120,40 @@ async def score(body: ScoreRequest, request: Request, platform: PlatformDep) -> 
     return Response(content, media_type="application/json")
 
 
+class ScoringRole(Strict):
+    role: str = Field(description='"scoring": this process serves fraud scoring.')
+
+
+@router.get(
+    "/fraud/scoring",
+    response_model=ScoringRole,
+    responses={503: {"description": "Another process serves fraud scoring (a standby)."}},
+)
+def scoring_role(platform: PlatformDep) -> ScoringRole:
+    """Whether this process serves fraud scoring on its database: the readiness check for a
+    load balancer that sends ``POST /fraud/score`` to the one process that may score (no
+    authentication; it names no host or process). A process that does not hold the scoring
+    lease tries to take it first, so when the holder stops or stays silent for
+    ``DUALTRACK_FRAUD_LEASE_TTL_S``, the first standby checked takes over (folding the
+    decisions stored since it last followed them) and answers 200 from then on. A standby
+    answers 503 with code ``fraud-scoring-owned-elsewhere``, ``role: "standby"``,
+    ``following`` (whether it folds the holder's stored decisions as they come) and, when
+    it follows, ``decisions_behind``: stored decisions it has not folded yet."""
+    try:
+        wiring.scoring_service(platform)
+    except ScoringOwnedElsewhere:
+        history = wiring.stored_history(platform)
+        fields: dict[str, Any] = {"role": "standby", "following": history.following}
+        position = history.position
+        if history.following and position is not None:
+            fields["decisions_behind"] = history.store.decisions_after(position)
+        raise ScoringOwnedElsewhere(
+            "another process serves fraud scoring on this database; this one stands by",
+            **fields,
+        ) from None
+    return ScoringRole(role="scoring")
+
+
 @router.get("/fraud/cases")
 def list_cases(
     platform: PlatformDep,

@@ -255,6 +255,30 @@ def compile_model(as_json: bool = JSON_OPTION) -> None:
     )
 
 
+@app.command("lease")
+def lease(as_json: bool = JSON_OPTION) -> None:
+    """Which process holds the database's fraud scoring lease (host, process ID, heartbeat).
+
+    One process per database scores fraud at a time; others stand by. A holder whose
+    heartbeat is older than DUALTRACK_FRAUD_LEASE_TTL_S is no longer live and the next
+    process to score takes over."""
+    status = wiring.lease_status(platform())
+    if as_json:
+        print_json(status)
+        return
+    holder = status["holder"]
+    stored = f"{status['stored_decisions']:,} decisions stored"
+    if holder is None:
+        console.print(f"no process holds the fraud scoring lease; {stored}")
+        return
+    state = "[green]live[/green]" if holder["live"] else "[yellow]expired[/yellow]"
+    console.print(
+        f"fraud scoring lease: {state}, held by host {holder['host']}, pid {holder['pid']}, "
+        f"serving since {holder['serving_since']}, last heartbeat "
+        f"{holder['heartbeat_age_s']:.0f} s ago (TTL {status['ttl_s']:.0f} s); {stored}"
+    )
+
+
 @app.command("simulate")
 def simulate(
     out: Annotated[Path, typer.Option("--out", help="Output .csv or .parquet.")],

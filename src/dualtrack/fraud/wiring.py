@@ -434,12 +434,10 @@ class StoredHistory:
         folded = 0
         try:
             while True:
-                rows = self.store.state_events_after(self.position, limit=batch)
-                if not rows:
-                    return folded
-                folded += self.governed.fold_stored(e for _seq, e in rows if e is not None)
-                self.position = rows[-1][0]
-                if len(rows) < batch:
+                read = self.store.state_events_after(self.position, limit=batch)
+                folded += self.governed.fold_stored(read.events)
+                self.position = read.position
+                if read.entries < batch:
                     return folded
         except BaseException:
             self.position = None  # a fold may have stopped half-way: start afresh next time
@@ -482,6 +480,29 @@ def _take_over(platform: Platform) -> None:
         folded,
         time.perf_counter() - started,
     )
+
+
+def lease_status(platform: Platform) -> dict[str, Any]:
+    """Who holds the database's fraud scoring lease (as stored, live or not) and how many
+    decisions are stored: for operators (``dualtrack fraud lease``)."""
+    lease = SqlScoringLease(platform.engine, ttl_s=platform.settings.fraud_lease_ttl_s)
+    owner = lease.current()
+    now = time.time()
+    status: dict[str, Any] = {
+        "ttl_s": lease.ttl_s,
+        "stored_decisions": SqlDecisionStore.stored_decisions(_reader(platform)),
+        "holder": None,
+    }
+    if owner is not None:
+        age = max(0.0, now - owner.heartbeat_at)
+        status["holder"] = {
+            "host": owner.host,
+            "pid": owner.pid,
+            "serving_since": owner.started_at,
+            "heartbeat_age_s": round(age, 1),
+            "live": age <= lease.ttl_s,
+        }
+    return status
 
 
 def scoring_service(platform: Platform) -> GovernedFraudService:

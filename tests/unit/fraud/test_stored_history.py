@@ -9,11 +9,15 @@ from typing import Any
 
 import pytest
 
+from dualtrack.adapters.fraud_sql import StoredEvents
 from dualtrack.fraud.wiring import StoredHistory
+
+_OTHER = {"other ledger entry": True}
 
 
 class FakeStore:
-    """Stored decisions as (ledger position, state event or None), in ledger order."""
+    """The ledger as (position, entry): a decision's state event, None for a decision
+    without one, or another kind of entry (an alert, a case)."""
 
     def __init__(self) -> None:
         self.rows: list[tuple[int, dict[str, Any] | None]] = []
@@ -22,16 +26,15 @@ class FakeStore:
 
     def store(self, *events: dict[str, Any] | None) -> None:
         for event in events:
-            # positions with gaps: other ledger entries (alerts, cases) sit between decisions
-            self.rows.append(((self.rows[-1][0] if self.rows else 0) + 3, event))
+            self.rows.append((len(self.rows) + 1, event))
 
-    def state_events_after(
-        self, position: int, *, limit: int = 5_000
-    ) -> list[tuple[int, dict[str, Any] | None]]:
+    def state_events_after(self, position: int, *, limit: int = 5_000) -> StoredEvents:
         self.reads += 1
         if self.fail_after is not None and self.reads > self.fail_after:
             raise RuntimeError("database went away")
-        return [row for row in self.rows if row[0] > position][:limit]
+        read = [row for row in self.rows if row[0] > position][:limit]
+        events = [e for _seq, e in read if e is not None and e is not _OTHER]
+        return StoredEvents(read[-1][0] if read else position, len(read), events)
 
 
 class FakeService:
@@ -62,14 +65,21 @@ def _ids(governed: FakeService) -> list[object]:
 
 def test_following_folds_each_stored_decision_once_in_ledger_order() -> None:
     history, store, governed = _history()
-    store.store({"id": 1}, None, {"id": 2})
+    store.store({"id": 1}, None, _OTHER, {"id": 2})
     assert history.catch_up() == 2
-    assert history.position == 9, "a decision without a state event still moves the position"
+    assert history.position == 4, "passed-over entries still move the position"
     assert history.catch_up() == 0
     store.store({"id": 3})
     assert history.catch_up() == 1
     assert _ids(governed) == [1, 2, 3]
     assert history.rebuilds == 1
+
+
+def test_a_batch_of_other_entries_does_not_end_the_catch_up() -> None:
+    history, store, governed = _history()
+    store.store(*([_OTHER] * 5), {"id": 1})
+    assert history._catch_up(batch=5) == 1
+    assert history.position == 6 and _ids(governed) == [1]
 
 
 def test_catching_up_reads_in_batches_until_nothing_is_left() -> None:
@@ -130,9 +140,9 @@ def test_the_follower_thread_keeps_up_and_stops_when_the_process_takes_over() ->
     assert history.following
     store.store({"id": 2})
     deadline = time.monotonic() + 5
-    while history.position != 6 and time.monotonic() < deadline:
+    while history.position != 2 and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert history.position == 6
+    assert history.position == 2
     store.store({"id": 3})
     folded, fresh = history.take_over()
     assert not history.following and not fresh
