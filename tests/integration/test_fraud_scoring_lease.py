@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import polars as pl
@@ -10,7 +11,7 @@ import pytest
 from sqlalchemy import update
 
 from dualtrack.adapters.fraud_sql import SqlScoringLease
-from dualtrack.adapters.fraud_tables import fraud_decisions
+from dualtrack.adapters.fraud_tables import fraud_decisions, fraud_scoring_owner
 from dualtrack.bootstrap import Platform, bootstrap
 from dualtrack.config import Settings
 from dualtrack.fraud import wiring
@@ -218,3 +219,48 @@ def test_following_skips_decisions_without_a_state_event(
         assert history.position is not None and history.position > at
     finally:
         standby.close()
+
+
+def test_a_server_that_loses_the_lease_stands_by_and_counts_nothing_twice(
+    platform: Platform, people: People, settings: Settings
+) -> None:
+    """A server stalls past the TTL and another process takes the lease: the first server
+    finds out at its next renewal, rebuilds its state in the background and follows the
+    new holder. When it takes the lease back, its own earlier decision is counted once."""
+    deploy_tiny(platform, people.dev, people.validator, people.compliance)
+    quick = settings.model_copy(update={"fraud_lease_ttl_s": 0.3, "fraud_follow_s": 0.05})
+    first = bootstrap(quick)
+    try:
+        wiring.serve_scoring(first)
+        wiring.scoring_service(first).score([txn("X1", offset=1_000)])
+        history = wiring.stored_history(first)
+        assert not history.following and history.rebuilds == 1
+        # another process takes over (as if the first had stalled for longer than the TTL)
+        with platform.uow() as uow:
+            uow.connection.execute(
+                update(fraud_scoring_owner).values(
+                    holder="someone-else", heartbeat_at=time.time() + 3_600
+                )
+            )
+            uow.commit()
+        deadline = time.monotonic() + 10
+        while wiring.scoring_ownership(first).held and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not wiring.scoring_ownership(first).held
+        while not history.following and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert history.following, "the server stands by"
+        with platform.uow() as uow:  # the other holder goes away, a third one scores
+            uow.connection.execute(fraud_scoring_owner.delete())
+            uow.commit()
+        wiring.scoring_service(platform).score([txn("X2", offset=1_100)])
+        wiring.scoring_ownership(platform).close()
+        while history.position is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        taken = wiring.scoring_service(first).score([txn("X3", offset=1_200)])
+        assert history.rebuilds == 2, "rebuilt once after the loss, not at the take-over"
+        assert history.last_take_over is not None and history.last_take_over[1] is False
+        # X1 (its own, scored before the loss) and X2: each counted once
+        assert taken[0].features["cust_count_1h"] == 2.0
+    finally:
+        first.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated, Any
 
 import orjson
@@ -21,7 +20,6 @@ from dualtrack.fraud.governed import ScoringOwnedElsewhere
 from dualtrack.identity.domain import Actor
 
 router = APIRouter(prefix="/api/v1", tags=["fraud"])
-logger = logging.getLogger(__name__)
 
 
 def startup(platform: Platform) -> None:
@@ -32,11 +30,7 @@ def startup(platform: Platform) -> None:
     as a standby: scoring answers 503 and tries again on each request, and the decisions
     the holder stores are folded into this process's state as they come
     (``DUALTRACK_FRAUD_FOLLOW_S``), so taking over later folds only what is new."""
-    try:
-        wiring.scoring_service(platform)
-    except ScoringOwnedElsewhere as exc:
-        logger.warning("fraud scoring not started here (standing by): %s", exc)
-        wiring.stored_history(platform).follow()
+    wiring.serve_scoring(platform)
 
 
 def shutdown(platform: Platform) -> None:

@@ -63,6 +63,7 @@ from dualtrack.fraud.governed import (
     FRAUD_SYSTEM_NAME,
     GovernedDecision,
     GovernedFraudService,
+    ScoringOwnedElsewhere,
 )
 from dualtrack.fraud.memory import InMemoryFeatureStateStore
 from dualtrack.fraud.model import TrainingResult, train_model
@@ -274,7 +275,8 @@ class ScoringOwnership:
     ``dualtrack fraud score`` go through :func:`scoring_service`, which calls :meth:`ensure`
     first. Once held, the lease is renewed from a background thread every third of its TTL.
     If renewing finds another holder (this process stalled for longer than the TTL and was
-    replaced), this process stops scoring until it can claim the lease again.
+    replaced), this process stops scoring until it can claim the lease again, and
+    ``on_lost`` runs (a server then stands by: :meth:`StoredHistory.lost`).
     :meth:`close` releases it (the platform closes it).
 
     ``prepare`` runs after each claim and before the lease counts as held, under the lock:
@@ -282,8 +284,14 @@ class ScoringOwnership:
     arrives meanwhile waits for it instead of scoring on a half-built state. Renewal runs
     during ``prepare``, so a long rebuild does not let the lease expire."""
 
-    def __init__(self, lease: SqlScoringLease, prepare: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        lease: SqlScoringLease,
+        prepare: Callable[[], None],
+        on_lost: Callable[[], None] | None = None,
+    ) -> None:
         self.lease = lease
+        self._on_lost = on_lost
         #: how many times this process has taken the lease (more than once: it gave it up
         #: or lost it in between, and others may have scored meanwhile)
         self.claims = 0
@@ -330,6 +338,8 @@ class ScoringOwnership:
                     "another process took over the fraud scoring lease; scoring here "
                     "stops until this process can claim it again"
                 )
+                if self._on_lost is not None:
+                    self._on_lost()
                 return
 
     def close(self) -> None:
@@ -351,7 +361,9 @@ def scoring_ownership(platform: Platform) -> ScoringOwnership:
 
     def build(p: Platform) -> ScoringOwnership:
         lease = SqlScoringLease(p.engine, ttl_s=p.settings.fraud_lease_ttl_s)
-        built = ScoringOwnership(lease, lambda: _take_over(p))
+        built = ScoringOwnership(
+            lease, lambda: _take_over(p), on_lost=lambda: stored_history(p).lost()
+        )
         p.on_close(built.close)
         return built
 
@@ -389,6 +401,8 @@ class StoredHistory:
         self.rebuilds = 0
         #: what the last :meth:`take_over` did: (decisions folded, whether afresh)
         self.last_take_over: tuple[int, bool] | None = None
+        #: set in a server (:func:`serve_scoring`): it follows while it does not score
+        self.stands_by = False
         self._live = False
         self._lock = threading.Lock()
         self._loop = BackgroundLoop("fraud-state-follower", self._follow)
@@ -405,6 +419,17 @@ class StoredHistory:
 
     def stop(self) -> None:
         self._loop.stop()
+
+    def lost(self) -> None:
+        """This process lost the lease (another took it over): its state no longer
+        follows the store, so a server builds it afresh in the background and follows the
+        new holder (requests still scoring on the old state keep it; what they store is
+        read back like any other decision)."""
+        with self._lock:
+            self._live = False
+            self.position = None
+        if self.stands_by:
+            self.follow()
 
     def take_over(self) -> tuple[int, bool]:
         """Bring the state up to date with every stored decision before this process
@@ -503,6 +528,20 @@ def lease_status(platform: Platform) -> dict[str, Any]:
             "live": age <= lease.ttl_s,
         }
     return status
+
+
+def serve_scoring(platform: Platform) -> None:
+    """What a server does at start-up: take the scoring lease (which brings the feature
+    state up to date, so the first request does not wait for it), or, while another live
+    process holds it, stand by and follow the decisions it stores. A server that loses the
+    lease later stands by the same way (:meth:`StoredHistory.lost`)."""
+    history = stored_history(platform)
+    history.stands_by = True
+    try:
+        scoring_service(platform)
+    except ScoringOwnedElsewhere as exc:
+        logger.warning("fraud scoring not started here (standing by): %s", exc)
+        history.follow()
 
 
 def scoring_service(platform: Platform) -> GovernedFraudService:

@@ -79,7 +79,12 @@ def test_a_failed_preparation_gives_the_lease_back_and_the_next_request_retries(
 def test_refused_while_another_holds_it_and_losing_it_stops_scoring() -> None:
     lease = FakeLease(ttl_s=0.03)  # renewed every 10 ms
     lease.owner = "them"
-    ownership = ScoringOwnership(lease, lambda: None)  # type: ignore[arg-type]
+    lost: list[bool] = []
+    ownership = ScoringOwnership(
+        lease,  # type: ignore[arg-type]
+        lambda: None,
+        on_lost=lambda: lost.append(not ownership.held),
+    )
     with pytest.raises(ScoringOwnedElsewhere):
         ownership.ensure()
     lease.owner = None
@@ -89,9 +94,9 @@ def test_refused_while_another_holds_it_and_losing_it_stops_scoring() -> None:
         time.sleep(0.01)
     assert lease.beats >= 2 and ownership.held  # renewed in the background
     lease.ours, lease.owner = False, "them"  # another process took it over
-    while ownership.held and time.monotonic() < deadline:
+    while not lost and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert not ownership.held
+    assert not ownership.held and lost == [True], "on_lost ran once"
     with pytest.raises(ScoringOwnedElsewhere):
         ownership.ensure()
     lease.ours, lease.owner = True, None

@@ -169,3 +169,29 @@ def test_a_database_hiccup_does_not_stop_following() -> None:
     assert _ids(governed) == [1]
     history.stop()
     assert not history.following
+
+
+def test_after_losing_the_lease_a_server_rebuilds_and_follows_again() -> None:
+    history, store, governed = _history(poll_s=0.01)
+    store.store({"id": 1})
+    history.take_over()
+    governed.state.append({"id": 2})  # scored live, and stored
+    store.store({"id": 2})
+    history.stands_by = True
+    history.lost()
+    assert history.following
+    store.store({"id": 3})  # the new holder's
+    deadline = time.monotonic() + 5
+    while history.position != 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _ids(governed) == [1, 2, 3] and history.rebuilds == 2
+    assert history.take_over() == (0, False)
+
+
+def test_a_process_that_does_not_stand_by_only_forgets_after_losing_the_lease() -> None:
+    history, store, _governed = _history(poll_s=0.01)
+    store.store({"id": 1})
+    history.take_over()
+    history.lost()
+    assert not history.following and history.position is None
+    assert history.take_over() == (1, True)
