@@ -347,6 +347,7 @@ async def test_a_standby_server_follows_the_holder_and_takes_over_without_a_rebu
             assert problem["code"] == "fraud-scoring-owned-elsewhere"
             assert problem["role"] == "standby" and problem["following"] is True
             assert problem["decisions_behind"] == 0
+            assert wiring.scoring_role(platform) == {"role": "scoring"}
             assert "pid" not in problem["detail"], "an unauthenticated check names no process"
             assert wiring.scoring_ownership(standby).claims == 0
             wiring.scoring_ownership(platform).close()  # the first server stops

@@ -69,6 +69,7 @@ def test_analyst_reads_why_and_confirms(server: str, browser: object, tmp_path: 
     page.wait_for_selector("#fraud-queue")
     queue = page.inner_text("#fraud-queue")
     assert "test-1" in queue, "the deployed version is shown"
+    assert "this server scores" in queue, "the server took the scoring lease at start-up"
     assert queue.count("case-") >= 2 and "W3" in queue
     assert "over the per-transaction limit" not in queue  # rule names are shown short here
     page.screenshot(path=str(tmp_path / "fraud-queue.png"), full_page=True)

@@ -136,14 +136,9 @@ def scoring_role(platform: PlatformDep) -> ScoringRole:
     try:
         wiring.scoring_service(platform)
     except ScoringOwnedElsewhere:
-        history = wiring.stored_history(platform)
-        fields: dict[str, Any] = {"role": "standby", "following": history.following}
-        position = history.position
-        if history.following and position is not None:
-            fields["decisions_behind"] = history.store.decisions_after(position)
         raise ScoringOwnedElsewhere(
             "another process serves fraud scoring on this database; this one stands by",
-            **fields,
+            **wiring.scoring_role(platform),
         ) from None
     return ScoringRole(role="scoring")
 

@@ -530,6 +530,21 @@ def lease_status(platform: Platform) -> dict[str, Any]:
     return status
 
 
+def scoring_role(platform: Platform) -> dict[str, Any]:
+    """This process's part in fraud scoring, without trying to take the lease: ``role`` is
+    ``scoring`` (it holds the lease) or ``standby``, with ``following`` (whether it folds
+    the holder's stored decisions as they come) and, when it follows,
+    ``decisions_behind`` (stored decisions it has yet to fold)."""
+    if scoring_ownership(platform).held:
+        return {"role": "scoring"}
+    history = stored_history(platform)
+    position = history.position
+    if history.following and position is not None:
+        behind = history.store.decisions_after(position)
+        return {"role": "standby", "following": True, "decisions_behind": behind}
+    return {"role": "standby", "following": False}
+
+
 def serve_scoring(platform: Platform) -> None:
     """What a server does at start-up: take the scoring lease (which brings the feature
     state up to date, so the first request does not wait for it), or, while another live

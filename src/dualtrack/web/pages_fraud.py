@@ -37,6 +37,7 @@ def _queue_context(request: Request) -> dict[str, Any]:
         "alerts": desk.recent_alerts(15),
         "counts": desk.decision_counts(),
         "model": deployed,
+        "scoring": wiring.scoring_role(platform),
     }
 
 
