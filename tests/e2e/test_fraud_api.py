@@ -242,18 +242,25 @@ async def test_history_and_batch_limits(
 
 
 @asynccontextmanager
+async def serving(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
+    """A server process of ``platform``: its app, with the app's lifespan (start-up and
+    shutdown hooks) around the client."""
+    app = create_app(platform=platform)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as client,
+    ):
+        yield client
+
+
+@asynccontextmanager
 async def another_server(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """A second server process over the same database: its own platform and app, with the
-    app's lifespan (start-up and shutdown hooks) around the client."""
+    """A second server process over the same database, with its own platform."""
     other = bootstrap(settings)
     try:
-        app = create_app(platform=other)
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-            ) as client,
-        ):
+        async with serving(other) as client:
             yield client
     finally:
         other.close()
@@ -317,13 +324,7 @@ async def test_a_standby_server_follows_the_holder_and_takes_over_without_a_rebu
     assert first.status_code == 200
     standby = bootstrap(settings.model_copy(update={"fraud_follow_s": 0.05}))
     try:
-        app = create_app(platform=standby)
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-            ) as other,
-        ):
+        async with serving(standby) as other:
             history = wiring.stored_history(standby)
             assert history.following
             again = await _score(client, keys, [txn("W2", offset=1_100)])
