@@ -349,6 +349,13 @@ async def test_a_standby_server_follows_the_holder_and_takes_over_without_a_rebu
             assert problem["role"] == "standby" and problem["following"] is True
             assert problem["decisions_behind"] == 0
             assert wiring.scoring_role(platform) == {"role": "scoring"}
+            held_metrics = (await client.get("/metrics")).text
+            assert "dualtrack_fraud_scoring 1.0" in held_metrics
+            assert "dualtrack_fraud_following 0.0" in held_metrics
+            standby_metrics = (await other.get("/metrics")).text
+            assert "dualtrack_fraud_scoring 0.0" in standby_metrics
+            assert "dualtrack_fraud_following 1.0" in standby_metrics
+            assert "dualtrack_fraud_decisions_behind 0.0" in standby_metrics
             assert "pid" not in problem["detail"], "an unauthenticated check names no process"
             assert wiring.scoring_ownership(standby).claims == 0
             wiring.scoring_ownership(platform).close()  # the first server stops

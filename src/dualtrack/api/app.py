@@ -149,8 +149,9 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     settings = settings or (platform.settings if platform else Settings())
     platform = platform or bootstrap(settings, run_migrations=True)
 
-    # a feature's routes module may expose ``startup(platform)``, run before serving, and
-    # ``shutdown(platform)``, run when the server stops
+    # a feature's routes module may expose ``startup(platform)``, run before serving,
+    # ``shutdown(platform)``, run when the server stops, and ``collectors(platform)``:
+    # Prometheus collectors added to ``/metrics``
     feature_routes = [
         m for m in discover("dualtrack.api", "routes_") if m.__name__ != "dualtrack.api.routes_core"
     ]
@@ -217,6 +218,10 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     latency = Histogram(
         "dualtrack_http_request_seconds", "HTTP request latency", ["route"], registry=registry
     )
+    for module in feature_routes:
+        if callable(getattr(module, "collectors", None)):
+            for collector in module.collectors(platform):
+                registry.register(collector)
     app.state.metrics_registry = registry
 
     app.add_middleware(Observe, requests=requests, latency=latency)

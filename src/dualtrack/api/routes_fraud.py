@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -31,6 +34,39 @@ def startup(platform: Platform) -> None:
     the holder stores are folded into this process's state as they come
     (``DUALTRACK_FRAUD_FOLLOW_S``), so taking over later folds only what is new."""
     wiring.serve_scoring(platform)
+
+
+class ScoringRoleMetrics(Collector):
+    """``/metrics`` gauges of this process's part in fraud scoring, read at each scrape:
+    whether it holds the scoring lease, whether it stands by following the holder, and how
+    many stored decisions it has yet to fold."""
+
+    def __init__(self, platform: Platform) -> None:
+        self._platform = platform
+
+    def collect(self) -> Iterator[Metric]:
+        role = wiring.scoring_role(self._platform)
+        yield GaugeMetricFamily(
+            "dualtrack_fraud_scoring",
+            "1 while this process holds the fraud scoring lease (it serves fraud scoring)",
+            value=1.0 if role["role"] == "scoring" else 0.0,
+        )
+        yield GaugeMetricFamily(
+            "dualtrack_fraud_following",
+            "1 while this process stands by and folds the scoring process's stored decisions",
+            value=1.0 if role.get("following") else 0.0,
+        )
+        if "decisions_behind" in role:
+            yield GaugeMetricFamily(
+                "dualtrack_fraud_decisions_behind",
+                "Stored fraud decisions this standby has yet to fold into its feature state",
+                value=float(role["decisions_behind"]),
+            )
+
+
+def collectors(platform: Platform) -> list[Collector]:
+    """Added to the app's ``/metrics``."""
+    return [ScoringRoleMetrics(platform)]
 
 
 def shutdown(platform: Platform) -> None:
