@@ -620,7 +620,7 @@ class GovernedFraudService:
             action = max(decision.action, rules.watchlist_action, key=ACTION_RANK.__getitem__)
             reasons = decision.reasons
             if not reasons and action != "allow":
-                values = self.state.remembered(decision.txn_id)
+                values = model.scorer.state.remembered(decision.txn_id)
                 if values is not None:
                     x = np.asarray([values], dtype=np.float64)
                     booster = model.scorer.booster_
@@ -644,7 +644,9 @@ class GovernedFraudService:
         self, model: LoadedModel, row: Mapping[str, object], decision: Decision
     ) -> dict[str, float]:
         if model.artifact.feature_set == "hk_payments_v1":
-            remembered = self.state.remembered(decision.txn_id)
+            # the state this decision was scored on: a rebuild may have replaced
+            # ``self.state`` since (the lease was lost while the request ran)
+            remembered = model.scorer.state.remembered(decision.txn_id)
             if remembered is None:  # pragma: no cover - the engine always remembers
                 return {}
             return dict(zip(FEATURE_NAMES, remembered, strict=True))

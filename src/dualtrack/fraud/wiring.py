@@ -331,15 +331,15 @@ class ScoringOwnership:
                 logger.warning("could not renew the fraud scoring lease", exc_info=True)
                 continue
             if not still_ours:
-                with self._lock:
-                    self._held = False
-                    self._loop = BackgroundLoop("fraud-scoring-lease", self._renew)
                 logger.error(
                     "another process took over the fraud scoring lease; scoring here "
                     "stops until this process can claim it again"
                 )
-                if self._on_lost is not None:
-                    self._on_lost()
+                with self._lock:  # so that no claim can come between these
+                    self._held = False
+                    self._loop = BackgroundLoop("fraud-scoring-lease", self._renew)
+                    if self._on_lost is not None:
+                        self._on_lost()
                 return
 
     def close(self) -> None:
