@@ -7,16 +7,19 @@ bring its online feature state up to date with every stored decision before it s
 1. A seeded database with a small deployed model (``fraud_http_bench.seed_database``); a
    holder process (an in-process platform) scores ``--decisions`` simulated payments
    through the governed path, 500 per request, every decision ledgered.
-2. ``cold``: a new platform takes the lease with no state: it reads every stored state
-   event in ledger order and folds it (what a restarted server, or a standby with
-   following off, does).
-3. ``baseline_event_ts_read``: the same events read the way take-overs read them before
+2. ``snapshot``: the holder stops and saves its state (``wiring.stop_scoring``); a new
+   platform takes the lease, loads the snapshot and folds what was stored after it (here
+   nothing): the save's time and size, and the take-over's time.
+3. ``cold``: with the snapshot removed, a new platform takes the lease with no state: it
+   reads every stored state event in ledger order and folds it (what a restarted server
+   without a usable snapshot, or a standby with following off, does).
+4. ``baseline_event_ts_read``: the same events read the way take-overs read them before
    following existed (``state_event`` ordered by ``event_ts``), parsed and folded: the
    ledger-order read is compared with it as a ratio.
-4. ``warm``: a standby platform follows the stored decisions (``catch_up``), the holder
+5. ``warm``: a standby platform follows the stored decisions (``catch_up``), the holder
    scores ``--delta`` more and stops, and the standby takes over: it folds only the
    ``--delta`` it had not seen. Repeated ``--repeats`` times with new decisions each time.
-5. Checks: the standby's state equals a cold rebuild's and the holder's own live state,
+6. Checks: the restored and the standby's state equals a cold rebuild's and the holder's own live state,
    key by key (every event log, window and total).
 
 Prints one JSON object; medians of the repeats. ``--quick`` stores 30k decisions.
@@ -80,7 +83,27 @@ def run(backend: str, url: str | None, args: argparse.Namespace) -> dict[str, An
         holder.score(rows[at : min(at + 500, args.decisions)])
     fill_s = time.perf_counter() - started
     stored = args.decisions
-    wiring.scoring_ownership(holder_platform).close()
+    holder_state = _state_of(holder)
+    t0 = time.perf_counter()
+    wiring.stop_scoring(holder_platform)  # saves the state, gives the lease back
+    save_s = time.perf_counter() - t0
+    snapshot = wiring.snapshots(holder_platform).path
+    snapshot_bytes = snapshot.stat().st_size
+
+    restore_s: list[float] = []
+    identical_after_restore = True
+    for _ in range(args.repeats):
+        p = bootstrap(settings)
+        try:
+            t0 = time.perf_counter()
+            folded, fresh = wiring.stored_history(p).take_over()
+            restore_s.append(time.perf_counter() - t0)
+            assert wiring.stored_history(p).restored_at is not None and folded == 0
+            identical_after_restore &= _state_of(wiring.service(p)) == holder_state
+        finally:
+            wiring.scoring_ownership(p).close()
+            p.close()
+    snapshot.unlink()  # the cold and warm take-overs below start without one
 
     cold_s: list[float] = []
     cold_state: dict[str, Any] = {}
@@ -160,6 +183,13 @@ def run(backend: str, url: str | None, args: argparse.Namespace) -> dict[str, An
         "model": info,
         "stored_decisions": args.decisions,
         "fill_decisions_per_s": args.decisions / fill_s,
+        "snapshot": {
+            "save_s": save_s,
+            "megabytes": snapshot_bytes / 1e6,
+            "take_over_s": restore_s,
+            "median_take_over_s": statistics.median(restore_s),
+            "state_identical_to_holders": identical_after_restore,
+        },
         "cold": {
             "take_over_s": cold_s,
             "median_s": cold_med,
@@ -178,6 +208,7 @@ def run(backend: str, url: str | None, args: argparse.Namespace) -> dict[str, An
             "median_take_over_s": take_med,
             "cold_to_warm_ratio": cold_med / take_med,
         },
+        "cold_to_snapshot_ratio": cold_med / statistics.median(restore_s),
         "state_identical_to_cold_rebuild": identical_to_cold,
         "state_identical_to_holders_live_state": identical_to_holder,
     }

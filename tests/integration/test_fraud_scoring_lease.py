@@ -264,3 +264,58 @@ def test_a_server_that_loses_the_lease_stands_by_and_counts_nothing_twice(
         assert taken[0].features["cust_count_1h"] == 2.0
     finally:
         first.close()
+
+
+def test_a_process_starts_from_the_state_its_predecessor_saved(
+    platform: Platform, people: People, settings: Settings
+) -> None:
+    """The scoring process saves its state when it stops; the next one loads it, folds only
+    what was stored after it, and the rest of the stream gets the batch features. A
+    tampered snapshot, or one of another ledger, is ignored (the state is built from
+    every stored decision instead), with the same features."""
+    deploy_tiny(platform, people.dev, people.validator, people.compliance)
+    sim = HKPaymentsSimulator(TINY)
+    stream = pl.concat([sim.day(d) for d in range(3)]).drop("is_fraud", "typology").head(900)
+    rows = stream.to_dicts()
+    expected = compute_batch(stream).to_numpy()
+    wiring.scoring_service(platform).score(rows[:500])
+    wiring.stop_scoring(platform)  # saves the state, gives the lease back
+    snapshot = wiring.snapshots(platform).path
+    assert snapshot.exists()
+    other = bootstrap(settings)
+    try:
+        middle = wiring.scoring_service(other).score(rows[500:600])  # restored, then scores
+        history = wiring.stored_history(other)
+        assert history.restored_at is not None and history.last_take_over == (0, True)
+        got = np.array([[d.features[name] for name in FEATURE_NAMES] for d in middle])
+        np.testing.assert_array_equal(got, expected[500:600])
+        wiring.stop_scoring(other)
+    finally:
+        other.close()
+    # a tampered snapshot is not used
+    data = bytearray(snapshot.read_bytes())
+    data[-1] ^= 0xFF
+    snapshot.write_bytes(bytes(data))
+    tampered = bootstrap(settings)
+    try:
+        wiring.scoring_service(tampered).score(rows[600:700])
+        history = wiring.stored_history(tampered)
+        assert history.restored_at is None and history.last_take_over == (600, True)
+        state = wiring.service(tampered).state
+        assert isinstance(state, InMemoryFeatureStateStore)
+        # one saved against a ledger hash this database does not have is not used either
+        with platform.uow() as uow:
+            position, _hash = uow.audit.head()
+        wiring.snapshots(tampered).save(state, position, "0" * 64)
+        wiring.scoring_ownership(tampered).close()
+    finally:
+        tampered.close()
+    last = bootstrap(settings)
+    try:
+        decided = wiring.scoring_service(last).score(rows[700:])
+        history = wiring.stored_history(last)
+        assert history.restored_at is None and history.last_take_over == (700, True)
+    finally:
+        last.close()
+    got = np.array([[d.features[name] for name in FEATURE_NAMES] for d in decided])
+    np.testing.assert_array_equal(got, expected[700:])

@@ -393,6 +393,14 @@ def _state_events_by_id(conn: Connection, ids: Sequence[str]) -> dict[str, str |
     return stored
 
 
+def ledger_hash_at(reader: Engine, position: int) -> str | None:
+    """The hash of the ledger entry at ``position`` (None if there is none)."""
+    entries = core.ledger_entries
+    with reader.connect() as conn:
+        found = conn.execute(select(entries.c.hash).where(entries.c.seq == position)).scalar()
+    return str(found) if found is not None else None
+
+
 class StoredEvents(NamedTuple):
     """What :meth:`SqlDecisionStore.state_events_after` read: the ledger position it
     reached, how many ledger entries it read, and the decisions' state events in order."""
@@ -786,6 +794,7 @@ __all__ = [
     "decisions_by_id",
     "decisions_for_customer",
     "last_simulated_txn",
+    "ledger_hash_at",
     "ledger_sink",
     "read_engine",
 ]

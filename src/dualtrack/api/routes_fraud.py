@@ -70,9 +70,10 @@ def collectors(platform: Platform) -> list[Collector]:
 
 
 def shutdown(platform: Platform) -> None:
-    """Run by the app's lifespan when the server stops: give the scoring lease back, so a
-    replacement process can score at once instead of waiting for the lease to expire."""
-    wiring.scoring_ownership(platform).close()
+    """Run by the app's lifespan when the server stops (requests have finished): save the
+    feature state for the next scoring process to start from, and give the scoring lease
+    back, so a replacement can score at once instead of waiting for the lease to expire."""
+    wiring.stop_scoring(platform)
 
 
 class ScoreRequest(Strict):

@@ -176,7 +176,7 @@ def score(
     try:
         _score_file(governed, file, out, chunk=chunk, explain=explain)
     finally:
-        wiring.scoring_ownership(p).close()
+        wiring.stop_scoring(p)
 
 
 def _score_file(

@@ -26,12 +26,14 @@ their features, which is how the state is rebuilt from stored decisions after a 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, NamedTuple, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
+import orjson
 import polars as pl
 
 from dualtrack.fraud.ports import FeatureStateStore
@@ -685,15 +687,75 @@ def _fold(
     state.last_ts = ts
 
 
+def _state_format() -> str:
+    """Names what a serialised state depends on: the read plans (windows, spans, counted
+    columns) and the remembered pairs. A state saved under another format is not loaded."""
+    plan = repr(
+        (
+            {entity: tuple(plan) for entity, plan in _READ_PLAN.items()},
+            _COUNTED_BY_ENTITY,
+            _PAIRS_BY_ENTITY,
+        )
+    )
+    return "dualtrack.fraud.state/1:" + hashlib.sha256(plan.encode()).hexdigest()[:16]
+
+
+#: The serialised state's format (see :func:`dump_states`).
+STATE_FORMAT: Final = _state_format()
+
+
+def dump_states(states: Mapping[str, EntityState]) -> bytes:
+    """Serialise per-key states (JSON, no code): what :func:`load_states` reads back."""
+    return orjson.dumps(
+        {
+            "format": STATE_FORMAT,
+            "states": {
+                key: [
+                    state.events,
+                    state.offset,
+                    [[w.start, w.total_cents, w.items] for w in state.windows],
+                    state.count,
+                    state.total_cents,
+                    state.last_ts,
+                    {column: sorted(values) for column, values in state.seen.items()},
+                ]
+                for key, state in states.items()
+            },
+        }
+    )
+
+
+def load_states(data: bytes) -> dict[str, EntityState]:
+    """The states :func:`dump_states` wrote; ``ValueError`` if the format differs."""
+    parsed = orjson.loads(data)
+    if not isinstance(parsed, dict) or parsed.get("format") != STATE_FORMAT:
+        raise ValueError("the saved feature state was written by another feature definition")
+    out: dict[str, EntityState] = {}
+    for key, (events, offset, windows, count, total, last_ts, seen) in parsed["states"].items():
+        out[key] = EntityState(
+            events=[tuple(event) for event in events],
+            offset=offset,
+            windows=[WindowState(start, cents, items) for start, cents, items in windows],
+            count=count,
+            total_cents=total,
+            last_ts=last_ts,
+            seen={column: set(values) for column, values in seen.items()},
+        )
+    return out
+
+
 __all__ = [
     "FEATURE_NAMES",
     "FEATURE_SPECS",
     "STATE_COLUMNS",
+    "STATE_FORMAT",
     "TRANSACTION_SCHEMA",
     "EntityState",
     "FeatureSpec",
     "OnlineFeatureEngine",
     "compute_batch",
+    "dump_states",
+    "load_states",
     "state_event",
     "window_events",
     "with_features",

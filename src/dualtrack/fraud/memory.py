@@ -7,7 +7,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 
 from dualtrack.fraud.domain import Alert, Case, CaseStatus
-from dualtrack.fraud.features import FEATURE_SPECS, EntityState
+from dualtrack.fraud.features import FEATURE_SPECS, EntityState, dump_states, load_states
 
 _RETENTION_S = max(spec.window_s or 0 for spec in FEATURE_SPECS)
 
@@ -51,6 +51,16 @@ class InMemoryFeatureStateStore:
 
     def __len__(self) -> int:
         return len(self._states)
+
+    def dump(self) -> bytes:
+        """The per-key states, serialised (:func:`~dualtrack.fraud.features.dump_states`);
+        remembered transaction IDs are not kept."""
+        return dump_states(self._states)
+
+    def restore(self, data: bytes) -> None:
+        """Replace the per-key states with what :meth:`dump` wrote (``ValueError`` if it
+        was written by another feature definition)."""
+        self._states = load_states(data)
 
 
 class InMemoryCaseRepository:

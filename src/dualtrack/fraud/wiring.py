@@ -24,8 +24,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import os
 import threading
 import time
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -33,6 +35,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+import orjson
 import polars as pl
 
 from dualtrack.adapters.fraud_sql import (
@@ -45,6 +48,7 @@ from dualtrack.adapters.fraud_sql import (
     decisions_by_id,
     decisions_for_customer,
     last_simulated_txn,
+    ledger_hash_at,
     ledger_sink,
     read_engine,
 )
@@ -370,6 +374,59 @@ def scoring_ownership(platform: Platform) -> ScoringOwnership:
     return platform.feature("fraud.scoring-ownership", build)
 
 
+class StateSnapshots:
+    """The scoring process's feature state saved when it stops, so that the next process to
+    take the lease loads it and folds only the decisions stored after it, instead of the
+    whole history (one file, ``<var_dir>/cache/fraud-state/state.snapshot``).
+
+    A snapshot records the ledger position it is exact at and the ledger's hash there; it
+    is used only if this database's ledger has that hash at that position (so a snapshot
+    of another database, or of a ledger that was rewritten, is never used), if it was
+    written under the same feature definition, and if its HMAC (keyed from
+    ``DUALTRACK_SECRET_KEY``) verifies. Anything else is logged and ignored: the state is
+    then built from every stored decision, as without a snapshot."""
+
+    def __init__(self, path: Path, key: bytes, reader: Any) -> None:
+        self.path = path
+        self._key = key
+        self._reader = reader
+
+    def save(self, state: InMemoryFeatureStateStore, position: int, ledger_hash: str) -> int:
+        """Write ``state`` as exact at ledger ``position`` (atomically); returns bytes."""
+        header = orjson.dumps({"position": position, "ledger_hash": ledger_hash})
+        body = zlib.compress(header + b"\n" + state.dump(), 1)
+        signed = hmac.new(self._key, body, hashlib.sha256).digest() + body
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.path.with_suffix(".partial")
+        # keyed pseudonyms, amounts and times: readable by the service's user only
+        with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
+            f.write(signed)
+        partial.replace(self.path)
+        return len(signed)
+
+    def load(self, state: InMemoryFeatureStateStore) -> int | None:
+        """Restore ``state`` from the snapshot and return its ledger position, or None
+        (and leave ``state`` alone) when there is none that may be used."""
+        if not self.path.exists():
+            return None
+        try:
+            signed = self.path.read_bytes()
+            body = signed[32:]
+            expected = hmac.new(self._key, body, hashlib.sha256).digest()
+            if not hmac.compare_digest(signed[:32], expected):
+                raise ValueError("its signature does not verify")
+            header, _, payload = zlib.decompress(body).partition(b"\n")
+            meta = orjson.loads(header)
+            position, ledger_hash = int(meta["position"]), str(meta["ledger_hash"])
+            if position and ledger_hash_at(self._reader, position) != ledger_hash:
+                raise ValueError("it does not belong to this database's ledger")
+            state.restore(payload)
+        except (OSError, ValueError, KeyError, zlib.error) as exc:
+            logger.warning("fraud feature state snapshot not used: %s", exc)
+            return None
+        return position
+
+
 class StoredHistory:
     """Keeps a process's online feature state equal to the stored decisions, folded in the
     order they were stored (ledger order), from a remembered ledger position on.
@@ -389,15 +446,24 @@ class StoredHistory:
     last position gets each decision once, while the holder keeps storing more."""
 
     def __init__(
-        self, governed: GovernedFraudService, store: SqlDecisionStore, *, poll_s: float
+        self,
+        governed: GovernedFraudService,
+        store: SqlDecisionStore,
+        *,
+        poll_s: float,
+        snapshots: StateSnapshots | None = None,
     ) -> None:
         self.governed = governed
         self.store = store
         self.poll_s = poll_s
+        self.snapshots = snapshots
+        #: the ledger position of the snapshot the state last started from (None: none)
+        self.restored_at: int | None = None
         #: the ledger position up to which the state holds exactly the stored decisions
         #: (None: it must be built afresh)
         self.position: int | None = None
-        #: how many times the state was built afresh from the first stored decision
+        #: how many times the state was built afresh (from the first stored decision, or
+        #: from a snapshot: ``restored_at``)
         self.rebuilds = 0
         #: what the last :meth:`take_over` did: (decisions folded, whether afresh)
         self.last_take_over: tuple[int, bool] | None = None
@@ -454,7 +520,12 @@ class StoredHistory:
     def _catch_up(self, batch: int = 5_000) -> int:
         if self.position is None:
             self.governed.rebuild_state(())
-            self.position = 0
+            state = self.governed.state
+            restored = None
+            if self.snapshots is not None and isinstance(state, InMemoryFeatureStateStore):
+                restored = self.snapshots.load(state)
+            self.restored_at = restored
+            self.position = restored or 0
             self.rebuilds += 1
         folded = 0
         try:
@@ -485,11 +556,52 @@ def stored_history(platform: Platform) -> StoredHistory:
     def build(p: Platform) -> StoredHistory:
         governed = service(p)
         assert isinstance(governed.store, SqlDecisionStore)
-        built = StoredHistory(governed, governed.store, poll_s=p.settings.fraud_follow_s)
+        built = StoredHistory(
+            governed, governed.store, poll_s=p.settings.fraud_follow_s, snapshots=snapshots(p)
+        )
         p.on_close(built.stop)
         return built
 
     return platform.feature("fraud.stored-history", build)
+
+
+def snapshots(platform: Platform) -> StateSnapshots:
+    """The platform's :class:`StateSnapshots`."""
+
+    def build(p: Platform) -> StateSnapshots:
+        key = hmac.new(
+            p.settings.secret_key.get_secret_value().encode(),
+            b"dualtrack.fraud.state-snapshot",
+            hashlib.sha256,
+        ).digest()
+        path = p.settings.var_dir / "cache" / "fraud-state" / "state.snapshot"
+        return StateSnapshots(path, key, _reader(p))
+
+    return platform.feature("fraud.snapshots", build)
+
+
+def stop_scoring(platform: Platform) -> None:
+    """Stop scoring in this process: save the feature state (if this process holds the
+    lease, so the state holds every stored decision; requests have finished) for the next
+    process to start from, then give the lease back."""
+    ownership = scoring_ownership(platform)
+    if ownership.held:
+        state = service(platform).state
+        if isinstance(state, InMemoryFeatureStateStore):
+            started = time.perf_counter()
+            with platform.uow() as uow:
+                position, ledger_hash = uow.audit.head()
+            try:
+                size = snapshots(platform).save(state, position, ledger_hash)
+                logger.info(
+                    "fraud feature state saved at ledger position %d (%.1f MB) in %.1f s",
+                    position,
+                    size / 1e6,
+                    time.perf_counter() - started,
+                )
+            except OSError:
+                logger.warning("could not save the fraud feature state", exc_info=True)
+    ownership.close()
 
 
 def _take_over(platform: Platform) -> None:
@@ -498,10 +610,16 @@ def _take_over(platform: Platform) -> None:
     decision, by folding what is new since the state was last followed or, when this
     process scored before or never followed, afresh (see :class:`StoredHistory`)."""
     started = time.perf_counter()
-    folded, fresh = stored_history(platform).take_over()
+    history = stored_history(platform)
+    folded, fresh = history.take_over()
+    how = "caught up with"
+    if fresh:
+        how = "built from"
+        if history.restored_at is not None:
+            how = f"restored from the snapshot at ledger position {history.restored_at}, then"
     logger.info(
         "fraud scoring lease taken; feature state %s %d stored decisions in %.1f s",
-        "built from" if fresh else "caught up with",
+        how,
         folded,
         time.perf_counter() - started,
     )
@@ -900,7 +1018,7 @@ def seed_demo(platform: Platform, *, progress: Progress | None = None) -> None:
             for start in range(0, len(rows), 1_000):
                 governed.score(rows[start : start + 1_000])
     finally:
-        scoring_ownership(platform).close()
+        stop_scoring(platform)
 
 
 def deployed_label(platform: Platform) -> str | None:

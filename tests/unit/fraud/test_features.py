@@ -12,6 +12,7 @@ from dualtrack.fraud.features import (
     FEATURE_SPECS,
     HOUR,
     STATE_COLUMNS,
+    STATE_FORMAT,
     WEEK,
     OnlineFeatureEngine,
     compute_batch,
@@ -182,3 +183,32 @@ def test_remembered_ids_expire_after_longest_window() -> None:
     store.remember("new", T0 + 2 * DAY, (2.0,))
     assert store.remembered("old") is None
     assert store.remembered("new") == (2.0,)
+
+
+def test_a_saved_state_restores_to_the_same_state_and_features(stream: pl.DataFrame) -> None:
+    """A snapshot of the online state (JSON) restores key for key, and the features that
+    follow are those of a process that never stopped."""
+    part = stream.head(4_000)
+    rows = list(part.iter_rows(named=True))
+    never_stopped = _online(part)
+    first = InMemoryFeatureStateStore()
+    engine = OnlineFeatureEngine(first)
+    for row in rows[:3_000]:
+        engine.features(row)
+    saved = first.dump()
+    restored = InMemoryFeatureStateStore()
+    restored.restore(saved)
+    assert restored._states == first._states and len(restored) > 1_000
+    resumed = np.array([OnlineFeatureEngine(restored).features(row) for row in rows[3_000:]])
+    np.testing.assert_array_equal(resumed, never_stopped[3_000:])
+
+
+def test_a_state_saved_under_another_feature_definition_is_refused() -> None:
+    store = InMemoryFeatureStateStore()
+    OnlineFeatureEngine(store).fold(
+        {"ts": 1, "amount": 5.0, "customer_id": "c", "account_id": "a", "payee_id": "p"}
+        | {"device_id": "d"}
+    )
+    saved = store.dump().replace(STATE_FORMAT.encode(), b"dualtrack.fraud.state/0:old")
+    with pytest.raises(ValueError, match="another feature definition"):
+        InMemoryFeatureStateStore().restore(saved)
