@@ -319,3 +319,18 @@ def test_a_process_starts_from_the_state_its_predecessor_saved(
         last.close()
     got = np.array([[d.features[name] for name in FEATURE_NAMES] for d in decided])
     np.testing.assert_array_equal(got, expected[700:])
+
+
+def test_a_process_whose_lease_was_taken_saves_no_snapshot(
+    platform: Platform, people: People
+) -> None:
+    """If another process took the lease before this one noticed, its state may lack that
+    process's decisions: stopping saves nothing."""
+    deploy_tiny(platform, people.dev, people.validator, people.compliance)
+    wiring.scoring_service(platform).score([txn("Z1", offset=1_000)])
+    with platform.uow() as uow:
+        uow.connection.execute(update(fraud_scoring_owner).values(holder="someone-else"))
+        uow.commit()
+    assert wiring.scoring_ownership(platform).held, "not noticed yet"
+    wiring.stop_scoring(platform)
+    assert not wiring.snapshots(platform).path.exists()

@@ -580,12 +580,22 @@ def snapshots(platform: Platform) -> StateSnapshots:
     return platform.feature("fraud.snapshots", build)
 
 
+def _still_ours(ownership: ScoringOwnership) -> bool:
+    try:
+        return ownership.lease.beat()
+    except Exception:  # the database is unreachable: save nothing
+        logger.warning("could not check the fraud scoring lease", exc_info=True)
+        return False
+
+
 def stop_scoring(platform: Platform) -> None:
-    """Stop scoring in this process: save the feature state (if this process holds the
-    lease, so the state holds every stored decision; requests have finished) for the next
-    process to start from, then give the lease back."""
+    """Stop scoring in this process: save the feature state (if this process still holds
+    the lease, so the state holds every stored decision; requests have finished) for the
+    next process to start from, then give the lease back."""
     ownership = scoring_ownership(platform)
-    if ownership.held:
+    # renewing proves no other process took the lease since this one claimed it, so the
+    # state holds every decision stored up to the ledger's head
+    if ownership.held and _still_ours(ownership):
         state = service(platform).state
         if isinstance(state, InMemoryFeatureStateStore):
             started = time.perf_counter()
