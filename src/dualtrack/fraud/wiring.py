@@ -21,6 +21,7 @@ reach the ledger, alerts or cases.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import hmac
 import logging
@@ -420,7 +421,15 @@ class StateSnapshots:
             position, ledger_hash = int(meta["position"]), str(meta["ledger_hash"])
             if position and ledger_hash_at(self._reader, position) != ledger_hash:
                 raise ValueError("it does not belong to this database's ledger")
-            state.restore(payload)
+            # millions of new containers: with the cyclic collector on, its passes over the
+            # growing heap took 80% of the time (4.7 s against 0.9 s for 200k decisions)
+            collecting = gc.isenabled()
+            gc.disable()
+            try:
+                state.restore(payload)
+            finally:
+                if collecting:
+                    gc.enable()
         except (OSError, ValueError, KeyError, zlib.error) as exc:
             logger.warning("fraud feature state snapshot not used: %s", exc)
             return None
