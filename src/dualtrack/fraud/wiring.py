@@ -419,7 +419,7 @@ class StateSnapshots:
             header, _, payload = zlib.decompress(body).partition(b"\n")
             meta = orjson.loads(header)
             position, ledger_hash = int(meta["position"]), str(meta["ledger_hash"])
-            if position and ledger_hash_at(self._reader, position) != ledger_hash:
+            if ledger_hash_at(self._reader, position) != ledger_hash:
                 raise ValueError("it does not belong to this database's ledger")
             # millions of new containers: with the cyclic collector on, its passes over the
             # growing heap took 80% of the time (4.7 s against 0.9 s for 200k decisions)
@@ -605,22 +605,30 @@ def stop_scoring(platform: Platform) -> None:
     # renewing proves no other process took the lease since this one claimed it, so the
     # state holds every decision stored up to the ledger's head
     if ownership.held and _still_ours(ownership):
-        state = service(platform).state
-        if isinstance(state, InMemoryFeatureStateStore):
-            started = time.perf_counter()
-            with platform.uow() as uow:
-                position, ledger_hash = uow.audit.head()
-            try:
-                size = snapshots(platform).save(state, position, ledger_hash)
-                logger.info(
-                    "fraud feature state saved at ledger position %d (%.1f MB) in %.1f s",
-                    position,
-                    size / 1e6,
-                    time.perf_counter() - started,
-                )
-            except OSError:
-                logger.warning("could not save the fraud feature state", exc_info=True)
+        _save_snapshot(platform)
     ownership.close()
+
+
+def _save_snapshot(platform: Platform) -> None:
+    state = service(platform).state
+    if not isinstance(state, InMemoryFeatureStateStore):
+        return
+    started = time.perf_counter()
+    with platform.uow() as uow:
+        position, ledger_hash = uow.audit.head()
+    if position == 0:  # an empty ledger: nothing to tie a snapshot to
+        return
+    try:
+        size = snapshots(platform).save(state, position, ledger_hash)
+    except OSError:
+        logger.warning("could not save the fraud feature state", exc_info=True)
+        return
+    logger.info(
+        "fraud feature state saved at ledger position %d (%.1f MB) in %.1f s",
+        position,
+        size / 1e6,
+        time.perf_counter() - started,
+    )
 
 
 def _take_over(platform: Platform) -> None:
