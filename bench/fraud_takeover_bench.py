@@ -90,34 +90,35 @@ def run(backend: str, url: str | None, args: argparse.Namespace) -> dict[str, An
     snapshot = wiring.snapshots(holder_platform).path
     snapshot_bytes = snapshot.stat().st_size
 
+    def take_over_afresh() -> tuple[float, int, int | None, dict[str, Any]]:
+        """A new platform takes the lease: (seconds, decisions folded, the position of
+        the snapshot it started from or None, its state)."""
+        p = bootstrap(settings)
+        try:
+            history = wiring.stored_history(p)
+            t0 = time.perf_counter()
+            folded, fresh = history.take_over()
+            seconds = time.perf_counter() - t0
+            assert fresh
+            return seconds, folded, history.restored_at, _state_of(wiring.service(p))
+        finally:
+            wiring.scoring_ownership(p).close()
+            p.close()
+
     restore_s: list[float] = []
     identical_after_restore = True
     for _ in range(args.repeats):
-        p = bootstrap(settings)
-        try:
-            t0 = time.perf_counter()
-            folded, fresh = wiring.stored_history(p).take_over()
-            restore_s.append(time.perf_counter() - t0)
-            assert wiring.stored_history(p).restored_at is not None and folded == 0
-            identical_after_restore &= _state_of(wiring.service(p)) == holder_state
-        finally:
-            wiring.scoring_ownership(p).close()
-            p.close()
+        seconds, folded, restored_at, state = take_over_afresh()
+        assert restored_at is not None and folded == 0
+        restore_s.append(seconds)
+        identical_after_restore &= state == holder_state
     snapshot.unlink()  # the cold and warm take-overs below start without one
 
     cold_s: list[float] = []
-    cold_state: dict[str, Any] = {}
     for _ in range(args.repeats):
-        p = bootstrap(settings)
-        try:
-            t0 = time.perf_counter()
-            folded, fresh = wiring.stored_history(p).take_over()
-            cold_s.append(time.perf_counter() - t0)
-            assert fresh and folded == stored, (folded, fresh)
-            cold_state = _state_of(wiring.service(p))
-        finally:
-            wiring.scoring_ownership(p).close()
-            p.close()
+        seconds, folded, restored_at, _state = take_over_afresh()
+        assert restored_at is None and folded == stored, (folded, restored_at)
+        cold_s.append(seconds)
 
     baseline_s: list[float] = []
     p = bootstrap(settings)
@@ -164,15 +165,9 @@ def run(backend: str, url: str | None, args: argparse.Namespace) -> dict[str, An
             warm_state = _state_of(wiring.service(standby))
         finally:
             standby.close()
-        check = bootstrap(settings)
-        try:
-            wiring.stored_history(check).take_over()
-            identical_to_cold &= _state_of(wiring.service(check)) == warm_state
-        finally:
-            check.close()
+        identical_to_cold &= take_over_afresh()[3] == warm_state
         identical_to_holder &= live_state == warm_state
         warm.append({"initial_follow_s": follow_s, "take_over_s": take_s})
-    cold_state.clear()
     holder_platform.close()
 
     cold_med = statistics.median(cold_s)
