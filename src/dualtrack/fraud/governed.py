@@ -31,9 +31,10 @@ Online feature state lives in this process (:class:`InMemoryFeatureStateStore`) 
 library's port. Each decision keeps the few fields that built it (``state_event``: time,
 amount and the pseudonymised customer, account, payee and device), so the process that
 takes the database's scoring lease rebuilds the state from stored decisions
-(:meth:`GovernedFraudService.rebuild_state`) before it scores. One process per database
-scores at a time (``wiring.ScoringOwnership``): payee features need every customer's
-payments, so partitioning by customer alone would undercount them.
+(:meth:`GovernedFraudService.reset_state`, then :meth:`~GovernedFraudService.fold_stored`)
+before it scores. One process per database scores at a time
+(``wiring.ScoringOwnership``): payee features need every customer's payments, so
+partitioning by customer alone would undercount them.
 """
 
 from __future__ import annotations
@@ -402,16 +403,14 @@ class GovernedFraudService:
 
     # ------------------------------------------------------------ online feature state
 
-    def rebuild_state(self, events: Iterable[Mapping[str, object]]) -> int:
-        """Start the online state afresh from ``events`` (stored decisions' state events,
-        in the order they were stored; more can follow through :meth:`fold_stored`), so
-        velocity features and the out-of-order check see the history already decided: what
-        a process does when it takes the scoring lease with a state that is not an exact
-        copy of the stored decisions (see ``wiring.StoredHistory``). Returns how many."""
+    def reset_state(self) -> None:
+        """Start the online state afresh, empty: what a process does when it takes the
+        scoring lease with a state that is not an exact copy of the stored decisions; the
+        stored history is then folded in with :meth:`fold_stored` (see
+        ``wiring.StoredHistory``)."""
         with self._load_lock:
             self.state = ProcessFeatureState()
             self._loaded = None  # the next request builds its scorer over the new state
-        return OnlineFeatureEngine(self.state).fold_all(events)
 
     def fold_stored(self, events: Iterable[Mapping[str, object]]) -> int:
         """Fold stored decisions' state events (already keyed by the privacy policy) into

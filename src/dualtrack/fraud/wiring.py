@@ -528,7 +528,7 @@ class StoredHistory:
 
     def _catch_up(self, batch: int = 5_000) -> int:
         if self.position is None:
-            self.governed.rebuild_state(())
+            self.governed.reset_state()
             state = self.governed.state
             restored = None
             if self.snapshots is not None and isinstance(state, InMemoryFeatureStateStore):
@@ -655,7 +655,7 @@ def _take_over(platform: Platform) -> None:
 def lease_status(platform: Platform) -> dict[str, Any]:
     """Who holds the database's fraud scoring lease (as stored, live or not) and how many
     decisions are stored: for operators (``dualtrack fraud lease``)."""
-    lease = SqlScoringLease(platform.engine, ttl_s=platform.settings.fraud_lease_ttl_s)
+    lease = scoring_ownership(platform).lease
     owner = lease.current()
     now = time.time()
     status: dict[str, Any] = {

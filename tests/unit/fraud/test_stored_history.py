@@ -43,9 +43,8 @@ class FakeService:
     def __init__(self) -> None:
         self.state: list[Mapping[str, object]] = []
 
-    def rebuild_state(self, events: Iterable[Mapping[str, object]]) -> int:
-        self.state = list(events)
-        return len(self.state)
+    def reset_state(self) -> None:
+        self.state = []
 
     def fold_stored(self, events: Iterable[Mapping[str, object]]) -> int:
         before = len(self.state)
