@@ -7,7 +7,7 @@ bring its online feature state up to date with every stored decision before it s
 1. A seeded database with a small deployed model (``fraud_http_bench.seed_database``); a
    holder process (an in-process platform) scores ``--decisions`` simulated payments
    through the governed path, 500 per request, every decision ledgered.
-2. ``snapshot``: the holder stops and saves its state (``wiring.stop_scoring``); a new
+2. ``snapshot``: the holder stops and saves its state in the database (``wiring.stop_scoring``); a new
    platform takes the lease, loads the snapshot and folds what was stored after it (here
    nothing): the save's time and size, and the take-over's time.
 3. ``cold``: with the snapshot removed, a new platform takes the lease with no state: it
@@ -16,9 +16,12 @@ bring its online feature state up to date with every stored decision before it s
 4. ``baseline_event_ts_read``: the same events read the way take-overs read them before
    following existed (``state_event`` ordered by ``event_ts``), parsed and folded: the
    ledger-order read is compared with it as a ratio.
-5. ``warm``: a standby platform follows the stored decisions (``catch_up``), the holder
-   scores ``--delta`` more and stops, and the standby takes over: it folds only the
-   ``--delta`` it had not seen. Repeated ``--repeats`` times with new decisions each time.
+5. ``warm``: a standby platform follows the stored decisions (``catch_up``) and saves
+   what it followed (``checkpoint``, timed), the holder scores ``--delta`` more and stops
+   without saving (as a crash would), and the standby takes over: it folds only the
+   ``--delta`` it had not seen. Then the standby goes too, and a new platform takes over
+   from the standby's checkpoint (folding the ``--delta``). Repeated ``--repeats`` times
+   with new decisions each time.
 6. Checks: the restored and the standby's state equals a cold rebuild's and the holder's own live state,
    key by key (every event log, window and total).
 
@@ -87,8 +90,9 @@ def run(backend: str, url: str | None, args: argparse.Namespace) -> dict[str, An
     t0 = time.perf_counter()
     wiring.stop_scoring(holder_platform)  # saves the state, gives the lease back
     save_s = time.perf_counter() - t0
-    snapshot = wiring.snapshots(holder_platform).path
-    snapshot_bytes = snapshot.stat().st_size
+    saved = wiring.snapshots(holder_platform).stored.describe()
+    assert saved is not None
+    snapshot_bytes = saved.size
 
     def take_over_afresh() -> tuple[float, int, int | None, dict[str, Any]]:
         """A new platform takes the lease: (seconds, decisions folded, the position of
@@ -112,7 +116,7 @@ def run(backend: str, url: str | None, args: argparse.Namespace) -> dict[str, An
         assert restored_at is not None and folded == 0
         restore_s.append(seconds)
         identical_after_restore &= state == holder_state
-    snapshot.unlink()  # the cold and warm take-overs below start without one
+    wiring.snapshots(holder_platform).stored.clear()  # the cold take-overs start without one
 
     cold_s: list[float] = []
     for _ in range(args.repeats):
@@ -141,13 +145,18 @@ def run(backend: str, url: str | None, args: argparse.Namespace) -> dict[str, An
         p.close()
 
     warm: list[dict[str, float]] = []
-    identical_to_cold = identical_to_holder = True
+    identical_after_crash = identical_to_holder = True
+    warm_state: dict[str, Any] = {}
     for _ in range(args.repeats):
         standby = bootstrap(settings)
         history = wiring.stored_history(standby)
         t0 = time.perf_counter()
         history.catch_up()
         follow_s = time.perf_counter() - t0
+        history.checkpoint_s = 1e-9  # save what it followed now
+        t0 = time.perf_counter()
+        assert history.checkpoint()
+        checkpoint_s = time.perf_counter() - t0
         holder_platform2 = bootstrap(settings)
         try:
             live = wiring.scoring_service(holder_platform2)
@@ -156,7 +165,7 @@ def run(backend: str, url: str | None, args: argparse.Namespace) -> dict[str, An
             stored += args.delta
             live_state = _state_of(live)
         finally:
-            holder_platform2.close()  # gives the lease back
+            holder_platform2.close()  # gives the lease back, saves nothing (as a crash)
         try:
             t0 = time.perf_counter()
             folded, fresh = history.take_over()
@@ -165,9 +174,21 @@ def run(backend: str, url: str | None, args: argparse.Namespace) -> dict[str, An
             warm_state = _state_of(wiring.service(standby))
         finally:
             standby.close()
-        identical_to_cold &= take_over_afresh()[3] == warm_state
+        # the standby went too: a process on another machine starts from its checkpoint
+        crash_s, folded, restored_at, crash_state = take_over_afresh()
+        assert restored_at is not None and folded == args.delta, (restored_at, folded)
+        identical_after_crash &= crash_state == warm_state
         identical_to_holder &= live_state == warm_state
-        warm.append({"initial_follow_s": follow_s, "take_over_s": take_s})
+        warm.append(
+            {
+                "initial_follow_s": follow_s,
+                "checkpoint_s": checkpoint_s,
+                "take_over_s": take_s,
+                "take_over_from_checkpoint_s": crash_s,
+            }
+        )
+    wiring.snapshots(holder_platform).stored.clear()
+    identical_to_cold = take_over_afresh()[3] == warm_state
     holder_platform.close()
 
     cold_med = statistics.median(cold_s)
@@ -202,6 +223,11 @@ def run(backend: str, url: str | None, args: argparse.Namespace) -> dict[str, An
             "runs": warm,
             "median_take_over_s": take_med,
             "cold_to_warm_ratio": cold_med / take_med,
+            "median_checkpoint_s": statistics.median(w["checkpoint_s"] for w in warm),
+            "median_take_over_from_checkpoint_s": statistics.median(
+                w["take_over_from_checkpoint_s"] for w in warm
+            ),
+            "state_after_checkpoint_take_over_identical": identical_after_crash,
         },
         "cold_to_snapshot_ratio": cold_med / statistics.median(restore_s),
         "state_identical_to_cold_rebuild": identical_to_cold,

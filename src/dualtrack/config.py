@@ -81,6 +81,14 @@ class Settings(BaseSettings):
         "so that taking the lease over folds only what is new; 0 turns following off "
         "(taking over then folds the whole stored history).",
     )
+    fraud_checkpoint_s: float = Field(
+        600.0,
+        ge=0,
+        description="A server that follows the fraud scoring process saves the feature "
+        "state it follows to the database at most every this many seconds (when new "
+        "decisions were stored), so that a process taking the lease after the holder "
+        "crashed starts from it instead of folding the whole history; 0 turns it off.",
+    )
     pseudonym_key: SecretStr | None = Field(
         None, description="Key for deterministic pseudonyms (HMAC-SHA256). Never logged."
     )

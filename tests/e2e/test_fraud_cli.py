@@ -169,14 +169,16 @@ def test_score_refuses_while_a_server_scores_on_the_same_database(cli_db: Path) 
 
 
 def test_lease_names_the_holder_and_whether_it_is_live(cli_db: Path) -> None:
-    from dualtrack.adapters.fraud_sql import SqlScoringLease
+    from dualtrack.adapters.fraud_sql import SqlScoringLease, SqlStateSnapshots
 
     code, out, _ = run("fraud", "lease", "--json")
     assert code == 0
     nobody = json.loads(out)
     assert nobody["holder"] is None and nobody["stored_decisions"] == 0
+    assert nobody["saved_state"] is None
     code, out, _ = run("fraud", "lease")
     assert code == 0 and "no process holds the fraud scoring lease" in out
+    assert "no feature state saved" in out
 
     p = common.platform()
     now = [1_000_000.0]
@@ -191,3 +193,10 @@ def test_lease_names_the_holder_and_whether_it_is_live(cli_db: Path) -> None:
     code, out, _ = run("fraud", "lease")
     assert code == 0 and "live" in out and "api-2" in out and "pid 77" in out
     live.release()
+    SqlStateSnapshots(p.engine, host="api-2").put(7, "a" * 64, b"x" * 2_500_000)
+    code, out, _ = run("fraud", "lease", "--json")
+    saved = json.loads(out)["saved_state"]
+    assert (saved["ledger_position"], saved["saved_by"], saved["bytes"]) == (7, "api-2", 2_500_000)
+    assert saved["decisions_after"] == 0
+    code, out, _ = run("fraud", "lease")
+    assert code == 0 and "feature state saved at ledger position 7" in out and "2.5 MB" in out

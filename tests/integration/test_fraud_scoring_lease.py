@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 
 import numpy as np
 import polars as pl
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from dualtrack.adapters.fraud_sql import SqlScoringLease
-from dualtrack.adapters.fraud_tables import fraud_decisions, fraud_scoring_owner
+from dualtrack.adapters.fraud_sql import SqlScoringLease, SqlStateSnapshots
+from dualtrack.adapters.fraud_tables import (
+    fraud_decisions,
+    fraud_scoring_owner,
+    fraud_state_snapshots,
+)
 from dualtrack.bootstrap import Platform, bootstrap
 from dualtrack.config import Settings
 from dualtrack.fraud import wiring
@@ -266,13 +271,38 @@ def test_a_server_that_loses_the_lease_stands_by_and_counts_nothing_twice(
         first.close()
 
 
+def _another_machine(settings: Settings, name: str) -> Settings:
+    """The same database, seen from a machine with a var directory of its own (holding
+    the deployed model's artifact, as deployment ships it, and nothing else)."""
+    var_dir = settings.var_dir.parent / name
+    shutil.copytree(settings.var_dir / "models", var_dir / "models")
+    return settings.model_copy(update={"var_dir": var_dir})
+
+
+def test_a_later_saved_state_is_never_replaced_by_an_earlier_one(platform: Platform) -> None:
+    saved = SqlStateSnapshots(platform.engine, host="node-a")
+    assert saved.describe() is None and saved.get() is None
+    assert saved.put(10, "a" * 64, b"ten")
+    assert not saved.put(5, "b" * 64, b"five"), "an older state does not replace it"
+    assert not saved.put(10, "c" * 64, b"ten again")
+    assert saved.put(12, "d" * 64, b"twelve")
+    got = saved.get()
+    assert got is not None
+    assert (got.position, got.ledger_hash, got.body, got.size) == (12, "d" * 64, b"twelve", 6)
+    assert got.saved_by == "node-a"
+    assert saved.describe() == got._replace(body=None)
+    saved.clear()
+    assert saved.get() is None
+
+
 def test_a_process_starts_from_the_state_its_predecessor_saved(
     platform: Platform, people: People, settings: Settings
 ) -> None:
-    """The scoring process saves its state when it stops; the next one loads it, folds only
-    what was stored after it, and the rest of the stream gets the batch features. A
-    tampered snapshot, or one of another ledger, is ignored (the state is built from
-    every stored decision instead), with the same features."""
+    """The scoring process saves its state in the database when it stops; the next one,
+    on another machine, loads it, folds only what was stored after it, and the rest of the
+    stream gets the batch features. A tampered saved state, or one of another ledger, is
+    ignored (the state is built from every stored decision instead), with the same
+    features."""
     deploy_tiny(platform, people.dev, people.validator, people.compliance)
     sim = HKPaymentsSimulator(TINY)
     stream = pl.concat([sim.day(d) for d in range(3)]).drop("is_fraud", "typology").head(900)
@@ -280,33 +310,37 @@ def test_a_process_starts_from_the_state_its_predecessor_saved(
     expected = compute_batch(stream).to_numpy()
     wiring.scoring_service(platform).score(rows[:500])
     wiring.stop_scoring(platform)  # saves the state, gives the lease back
-    snapshot = wiring.snapshots(platform).path
-    assert snapshot.exists()
-    other = bootstrap(settings)
+    with platform.uow() as uow:
+        head, _hash = uow.audit.head()
+    saved = wiring.snapshots(platform).stored.describe()
+    assert saved is not None and saved.position == head
+    assert wiring.lease_status(platform)["saved_state"]["decisions_after"] == 0
+    other = bootstrap(_another_machine(settings, "machine-b"))
     try:
         middle = wiring.scoring_service(other).score(rows[500:600])  # restored, then scores
         history = wiring.stored_history(other)
-        assert history.restored_at is not None and history.last_take_over == (0, True)
+        assert history.restored_at == head and history.last_take_over == (0, True)
         got = np.array([[d.features[name] for name in FEATURE_NAMES] for d in middle])
         np.testing.assert_array_equal(got, expected[500:600])
         wiring.stop_scoring(other)
     finally:
         other.close()
-    # a tampered snapshot is not used
-    data = bytearray(snapshot.read_bytes())
-    data[-1] ^= 0xFF
-    snapshot.write_bytes(bytes(data))
-    tampered = bootstrap(settings)
+    # a tampered saved state is not used
+    with platform.uow() as uow:
+        body = uow.connection.execute(select(fraud_state_snapshots.c.body)).scalar_one()
+        flipped = bytes(body[:-1]) + bytes([body[-1] ^ 0xFF])
+        uow.connection.execute(update(fraud_state_snapshots).values(body=flipped))
+        uow.commit()
+    tampered = bootstrap(_another_machine(settings, "machine-c"))
     try:
         wiring.scoring_service(tampered).score(rows[600:700])
         history = wiring.stored_history(tampered)
         assert history.restored_at is None and history.last_take_over == (600, True)
         state = wiring.service(tampered).state
-        assert isinstance(state, InMemoryFeatureStateStore)
         # one saved against a ledger hash this database does not have is not used either
         with platform.uow() as uow:
             position, _hash = uow.audit.head()
-        wiring.snapshots(tampered).save(state, position, "0" * 64)
+        assert wiring.snapshots(tampered).save(state, position, "0" * 64)
         wiring.scoring_ownership(tampered).close()
     finally:
         tampered.close()
@@ -317,6 +351,54 @@ def test_a_process_starts_from_the_state_its_predecessor_saved(
         assert history.restored_at is None and history.last_take_over == (700, True)
     finally:
         last.close()
+    got = np.array([[d.features[name] for name in FEATURE_NAMES] for d in decided])
+    np.testing.assert_array_equal(got, expected[700:])
+
+
+def test_a_standby_saves_the_state_it_follows_so_a_crash_costs_little(
+    platform: Platform, people: People, settings: Settings
+) -> None:
+    """The holder never stops cleanly (it crashes, so it saves nothing); a standby saved
+    the state it followed; the process that takes over on a third machine starts from
+    that and folds only what was stored after it, with the batch features."""
+    deploy_tiny(platform, people.dev, people.validator, people.compliance)
+    sim = HKPaymentsSimulator(TINY)
+    stream = pl.concat([sim.day(d) for d in range(3)]).drop("is_fraud", "typology").head(900)
+    rows = stream.to_dicts()
+    expected = compute_batch(stream).to_numpy()
+    holder = wiring.scoring_service(platform)
+    holder.score(rows[:300])
+    standby = bootstrap(
+        _another_machine(settings, "machine-b").model_copy(update={"fraud_checkpoint_s": 3600.0})
+    )
+    try:
+        history = wiring.stored_history(standby)
+        assert history.catch_up() == 300
+        assert history.checkpoint(), "a state built from the first decision is saved at once"
+        saved = wiring.snapshots(standby).stored.describe()
+        assert saved is not None and saved.position == history.position
+        holder.score(rows[300:600])
+        assert history.catch_up() == 300
+        assert history.checkpoint() is None, "not again before DUALTRACK_FRAUD_CHECKPOINT_S"
+        history.checkpoint_s = 1e-9
+        assert history.checkpoint()
+        at = history.position
+        assert history.checkpoint() is None, "nothing new: nothing saved"
+    finally:
+        standby.close()
+    saved = wiring.snapshots(platform).stored.describe()
+    assert saved is not None and saved.position == at
+    holder.score(rows[600:700])
+    with platform.uow() as uow:  # the holder crashes: replaced, it saves nothing
+        uow.connection.execute(update(fraud_scoring_owner).values(holder="gone", heartbeat_at=0))
+        uow.commit()
+    third = bootstrap(_another_machine(settings, "machine-c"))
+    try:
+        decided = wiring.scoring_service(third).score(rows[700:])
+        history = wiring.stored_history(third)
+        assert history.restored_at == at and history.last_take_over == (100, True)
+    finally:
+        third.close()
     got = np.array([[d.features[name] for name in FEATURE_NAMES] for d in decided])
     np.testing.assert_array_equal(got, expected[700:])
 
@@ -333,4 +415,4 @@ def test_a_process_whose_lease_was_taken_saves_no_snapshot(
         uow.commit()
     assert wiring.scoring_ownership(platform).held, "not noticed yet"
     wiring.stop_scoring(platform)
-    assert not wiring.snapshots(platform).path.exists()
+    assert wiring.snapshots(platform).stored.describe() is None

@@ -54,6 +54,7 @@ from dualtrack.adapters.fraud_tables import (
     fraud_cases,
     fraud_decisions,
     fraud_scoring_owner,
+    fraud_state_snapshots,
 )
 from dualtrack.adapters.group_commit import GroupCommitter
 from dualtrack.adapters.privacy_sql import SqlPolicyRepository
@@ -93,6 +94,7 @@ def read_engine(engine: Engine) -> Engine:
     reader = create_engine(
         make_url(str(url.render_as_string(hide_password=False))),
         connect_args={"timeout": 30, "check_same_thread": False},
+        hide_parameters=True,
     )
 
     @event.listens_for(reader, "connect")
@@ -780,14 +782,108 @@ class SqlScoringLease:
         )
 
 
+class SavedState(NamedTuple):
+    """A saved feature state as stored: which ledger entry it is exact at, when and where
+    it was saved, its size, and (from :meth:`SqlStateSnapshots.get` only) its body."""
+
+    position: int
+    ledger_hash: str
+    saved_at: str
+    saved_by: str
+    size: int
+    body: bytes | None = None
+
+
+class SqlStateSnapshots:
+    """The last saved feature state for ``name`` (default ``fraud.score``): one row,
+    replaced only by a state exact at a later ledger position, so a slow writer of an older
+    state (a standby's checkpoint finishing after the holder's stop) cannot undo a newer
+    one. The row is read ``FOR UPDATE`` (PostgreSQL) in the platform's write transaction
+    (``BEGIN IMMEDIATE`` on SQLite), as the lease is."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        name: str = "fraud.score",
+        clock: Callable[[], float] = time.time,
+        host: str | None = None,
+    ) -> None:
+        self._engine = engine
+        self.name = name
+        self._clock = clock
+        self.host = host if host is not None else socket.gethostname()
+
+    def put(self, position: int, ledger_hash: str, body: bytes) -> bool:
+        """Store ``body`` as the state exact at ``position``; False (nothing written) if
+        the stored one is exact at that position or a later one."""
+        table = fraud_state_snapshots
+        values = {
+            "position": position,
+            "ledger_hash": ledger_hash,
+            "saved_at": datetime.fromtimestamp(self._clock(), UTC).isoformat(timespec="seconds"),
+            "saved_by": self.host[:255],
+            "size": len(body),
+            "body": body,
+        }
+        try:
+            with self._engine.begin() as conn:
+                stored = conn.execute(
+                    select(table.c.position).where(table.c.name == self.name).with_for_update()
+                ).scalar()
+                if stored is None:
+                    conn.execute(insert(table).values(name=self.name, **values))
+                elif stored < position:
+                    conn.execute(update(table).where(table.c.name == self.name).values(**values))
+                else:
+                    return False
+        except IntegrityError:  # another process inserted the first row meanwhile
+            return False
+        return True
+
+    def get(self) -> SavedState | None:
+        """The stored state with its body (None if none was saved)."""
+        return self._read(with_body=True)
+
+    def describe(self) -> SavedState | None:
+        """The stored state without its body."""
+        return self._read(with_body=False)
+
+    def clear(self) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(
+                delete(fraud_state_snapshots).where(fraud_state_snapshots.c.name == self.name)
+            )
+
+    def _read(self, *, with_body: bool) -> SavedState | None:
+        table = fraud_state_snapshots
+        columns = [
+            table.c.position,
+            table.c.ledger_hash,
+            table.c.saved_at,
+            table.c.saved_by,
+            table.c.size,
+        ]
+        if with_body:
+            columns.append(table.c.body)
+        with self._engine.connect() as conn:
+            row = conn.execute(select(*columns).where(table.c.name == self.name)).first()
+        if row is None:
+            return None
+        body = bytes(row[5]) if with_body else None
+        return SavedState(int(row[0]), str(row[1]), str(row[2]), str(row[3]), int(row[4]), body)
+
+
 __all__ = [
     "DECISION_ACTOR",
+    "SavedState",
     "ScoringOwner",
     "SqlCaseRepository",
     "SqlDecisionStore",
     "SqlDeployedVersion",
     "SqlFraudPolicy",
     "SqlScoringLease",
+    "SqlStateSnapshots",
     "StoredEvents",
     "decision_counts",
     "decision_row",

@@ -7,7 +7,17 @@ Records are stored as canonical JSON in ``data`` next to the columns queries fil
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Float, Index, Integer, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+)
 
 from dualtrack.adapters.tables import metadata
 
@@ -70,4 +80,20 @@ fraud_scoring_owner = Table(
     Column("pid", Integer, nullable=False),
     Column("started_at", String(32), nullable=False),
     Column("heartbeat_at", Float, nullable=False),
+)
+
+#: The last saved fraud feature state (one row per name, ``fraud.score``): kept in the
+#: database, not on the scoring machine, so that whichever process takes the lease next,
+#: on any machine, starts from it. ``position`` and ``ledger_hash`` say which ledger entry
+#: the state is exact at; ``body`` is signed and compressed (see ``fraud.wiring``).
+fraud_state_snapshots = Table(
+    "fraud_state_snapshots",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("ledger_hash", String(64), nullable=False),
+    Column("saved_at", String(32), nullable=False),
+    Column("saved_by", String(255), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("body", LargeBinary, nullable=False),
 )

@@ -257,7 +257,8 @@ def compile_model(as_json: bool = JSON_OPTION) -> None:
 
 @app.command("lease")
 def lease(as_json: bool = JSON_OPTION) -> None:
-    """Which process holds the database's fraud scoring lease (host, process ID, heartbeat).
+    """Which process holds the database's fraud scoring lease (host, process ID, heartbeat),
+    and the last feature state saved for the next one.
 
     One process per database scores fraud at a time; others stand by. A holder whose
     heartbeat is older than DUALTRACK_FRAUD_LEASE_TTL_S is no longer live and the next
@@ -270,12 +271,22 @@ def lease(as_json: bool = JSON_OPTION) -> None:
     stored = f"{status['stored_decisions']:,} decisions stored"
     if holder is None:
         console.print(f"no process holds the fraud scoring lease; {stored}")
+    else:
+        state = "[green]live[/green]" if holder["live"] else "[yellow]expired[/yellow]"
+        console.print(
+            f"fraud scoring lease: {state}, held by host {holder['host']}, pid "
+            f"{holder['pid']}, serving since {holder['serving_since']}, last heartbeat "
+            f"{holder['heartbeat_age_s']:.0f} s ago (TTL {status['ttl_s']:.0f} s); {stored}"
+        )
+    saved = status["saved_state"]
+    if saved is None:
+        console.print("no feature state saved: the next process to score folds every decision")
         return
-    state = "[green]live[/green]" if holder["live"] else "[yellow]expired[/yellow]"
     console.print(
-        f"fraud scoring lease: {state}, held by host {holder['host']}, pid {holder['pid']}, "
-        f"serving since {holder['serving_since']}, last heartbeat "
-        f"{holder['heartbeat_age_s']:.0f} s ago (TTL {status['ttl_s']:.0f} s); {stored}"
+        f"feature state saved at ledger position {saved['ledger_position']} on "
+        f"{saved['saved_at']} by host {saved['saved_by']} ({saved['bytes'] / 1e6:.1f} MB); "
+        f"the next process to score folds the {saved['decisions_after']:,} decisions "
+        "stored after it"
     )
 
 

@@ -25,7 +25,6 @@ import gc
 import hashlib
 import hmac
 import logging
-import os
 import threading
 import time
 import zlib
@@ -45,6 +44,7 @@ from dualtrack.adapters.fraud_sql import (
     SqlDeployedVersion,
     SqlFraudPolicy,
     SqlScoringLease,
+    SqlStateSnapshots,
     decision_counts,
     decisions_by_id,
     decisions_for_customer,
@@ -376,42 +376,50 @@ def scoring_ownership(platform: Platform) -> ScoringOwnership:
 
 
 class StateSnapshots:
-    """The scoring process's feature state saved when it stops, so that the next process to
-    take the lease loads it and folds only the decisions stored after it, instead of the
-    whole history (one file, ``<var_dir>/cache/fraud-state/state.snapshot``).
+    """The feature state saved in the database (:class:`SqlStateSnapshots`), so that the
+    next process to take the lease, on this machine or any other, loads it and folds only
+    the decisions stored after it instead of the whole history. The scoring process saves
+    its state when it stops; a standby server saves the state it follows every
+    ``DUALTRACK_FRAUD_CHECKPOINT_S`` seconds (:meth:`StoredHistory.checkpoint`), which
+    covers a holder that crashed.
 
-    A snapshot records the ledger position it is exact at and the ledger's hash there; it
-    is used only if this database's ledger has that hash at that position (so a snapshot
-    of another database, or of a ledger that was rewritten, is never used), if it was
-    written under the same feature definition, and if its HMAC (keyed from
-    ``DUALTRACK_SECRET_KEY``) verifies. Anything else is logged and ignored: the state is
-    then built from every stored decision, as without a snapshot."""
+    A saved state records the ledger position it is exact at and the ledger's hash there;
+    it is used only if this database's ledger has that hash at that position (so a state
+    copied from another database, or saved before the ledger was rewritten, is never
+    used), if it was written under the same feature definition, and if its HMAC (keyed
+    from ``DUALTRACK_SECRET_KEY``) verifies. Anything else is logged and ignored: the
+    state is then built from every stored decision, as without one."""
 
-    def __init__(self, path: Path, key: bytes, reader: Any) -> None:
-        self.path = path
+    def __init__(self, stored: SqlStateSnapshots, key: bytes, reader: Any) -> None:
+        self.stored = stored
         self._key = key
         self._reader = reader
 
-    def save(self, state: InMemoryFeatureStateStore, position: int, ledger_hash: str) -> int:
-        """Write ``state`` as exact at ledger ``position`` (atomically); returns bytes."""
+    def save(self, state: object, position: int, ledger_hash: str | None = None) -> int | None:
+        """Save ``state`` as exact at ledger ``position`` (``ledger_hash`` is looked up when
+        not given); returns the bytes stored, or None when nothing was: a state of another
+        kind, no ledger entry at ``position``, or a state saved at a later position."""
+        if not isinstance(state, InMemoryFeatureStateStore):
+            return None
+        if ledger_hash is None:
+            ledger_hash = ledger_hash_at(self._reader, position)
+            if ledger_hash is None:
+                return None
         header = orjson.dumps({"position": position, "ledger_hash": ledger_hash})
         body = zlib.compress(header + b"\n" + state.dump(), 1)
         signed = hmac.new(self._key, body, hashlib.sha256).digest() + body
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_suffix(".partial")
-        # keyed pseudonyms, amounts and times: readable by the service's user only
-        with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
-            f.write(signed)
-        partial.replace(self.path)
-        return len(signed)
+        return len(signed) if self.stored.put(position, ledger_hash, signed) else None
 
-    def load(self, state: InMemoryFeatureStateStore) -> int | None:
-        """Restore ``state`` from the snapshot and return its ledger position, or None
+    def load(self, state: object) -> int | None:
+        """Restore ``state`` from the saved one and return its ledger position, or None
         (and leave ``state`` alone) when there is none that may be used."""
-        if not self.path.exists():
+        if not isinstance(state, InMemoryFeatureStateStore):
             return None
         try:
-            signed = self.path.read_bytes()
+            saved = self.stored.get()
+            if saved is None or saved.body is None:
+                return None
+            signed = saved.body
             body = signed[32:]
             expected = hmac.new(self._key, body, hashlib.sha256).digest()
             if not hmac.compare_digest(signed[:32], expected):
@@ -430,8 +438,11 @@ class StateSnapshots:
             finally:
                 if collecting:
                     gc.enable()
-        except (OSError, ValueError, KeyError, zlib.error) as exc:
-            logger.warning("fraud feature state snapshot not used: %s", exc)
+        except (ValueError, KeyError, zlib.error) as exc:
+            logger.warning("saved fraud feature state not used: %s", exc)
+            return None
+        except Exception:  # the database failed: never a reason not to score
+            logger.warning("saved fraud feature state not read", exc_info=True)
             return None
         return position
 
@@ -450,6 +461,13 @@ class StoredHistory:
       counted, and this process's own decisions would be read back a second time), so the
       next :meth:`take_over` (after the lease was given up or lost) starts afresh.
 
+    * :meth:`checkpoint` - while following, the state is an exact copy of the store up to
+      :attr:`position`: every ``checkpoint_s`` seconds the follower saves it
+      (:class:`StateSnapshots`) when it has moved on, so that if the holder crashes and no
+      standby is left, the next process starts from there instead of from the first
+      decision (the holder saves its own state only when it stops cleanly: dumping it
+      while scoring would stall requests).
+
     Stored decisions are folded in ledger order because the ledger commits in sequence
     order (appends lock its head): a reader sees a prefix of it, so reading on from the
     last position gets each decision once, while the holder keeps storing more."""
@@ -461,11 +479,17 @@ class StoredHistory:
         *,
         poll_s: float,
         snapshots: StateSnapshots | None = None,
+        checkpoint_s: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.governed = governed
         self.store = store
         self.poll_s = poll_s
         self.snapshots = snapshots
+        self.checkpoint_s = checkpoint_s
+        self._clock = clock
+        #: the ledger position of the last state saved or loaded here, and when
+        self.checkpointed: tuple[int, float] | None = None
         #: the ledger position of the snapshot the state last started from (None: none)
         self.restored_at: int | None = None
         #: the ledger position up to which the state holds exactly the stored decisions
@@ -529,13 +553,14 @@ class StoredHistory:
     def _catch_up(self, batch: int = 5_000) -> int:
         if self.position is None:
             self.governed.reset_state()
-            state = self.governed.state
             restored = None
-            if self.snapshots is not None and isinstance(state, InMemoryFeatureStateStore):
-                restored = self.snapshots.load(state)
+            if self.snapshots is not None:
+                restored = self.snapshots.load(self.governed.state)
             self.restored_at = restored
             self.position = restored or 0
             self.rebuilds += 1
+            # a state just loaded need not be saved again until checkpoint_s from now
+            self.checkpointed = (restored, self._clock()) if restored is not None else None
         folded = 0
         try:
             while True:
@@ -548,10 +573,39 @@ class StoredHistory:
             self.position = None  # a fold may have stopped half-way: start afresh next time
             raise
 
+    def checkpoint(self) -> int | None:
+        """Save the followed state if it moved on since the last save and ``checkpoint_s``
+        has passed since (at once after a rebuild from the first decision); returns the
+        bytes saved, or None. Nothing once this process scores."""
+        if self.snapshots is None or self.checkpoint_s <= 0:
+            return None
+        with self._lock:
+            position = self.position
+            if self._live or not position:
+                return None
+            now = self._clock()
+            if self.checkpointed is not None:
+                at, when = self.checkpointed
+                if position <= at or now - when < self.checkpoint_s:
+                    return None
+            started = time.perf_counter()
+            # the lock keeps folds (and a take-over) out while the state is dumped
+            size = self.snapshots.save(self.governed.state, position)
+            self.checkpointed = (position, now)
+        if size is not None:
+            logger.info(
+                "fraud feature state followed to ledger position %d saved (%.1f MB) in %.1f s",
+                position,
+                size / 1e6,
+                time.perf_counter() - started,
+            )
+        return size
+
     def _follow(self, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
                 self.catch_up()
+                self.checkpoint()
             except Exception:  # a database hiccup: try again next round
                 logger.warning("could not follow the stored fraud decisions", exc_info=True)
             if stop.wait(self.poll_s):
@@ -566,7 +620,11 @@ def stored_history(platform: Platform) -> StoredHistory:
         governed = service(p)
         assert isinstance(governed.store, SqlDecisionStore)
         built = StoredHistory(
-            governed, governed.store, poll_s=p.settings.fraud_follow_s, snapshots=snapshots(p)
+            governed,
+            governed.store,
+            poll_s=p.settings.fraud_follow_s,
+            snapshots=snapshots(p),
+            checkpoint_s=p.settings.fraud_checkpoint_s,
         )
         p.on_close(built.stop)
         return built
@@ -583,8 +641,7 @@ def snapshots(platform: Platform) -> StateSnapshots:
             b"dualtrack.fraud.state-snapshot",
             hashlib.sha256,
         ).digest()
-        path = p.settings.var_dir / "cache" / "fraud-state" / "state.snapshot"
-        return StateSnapshots(path, key, _reader(p))
+        return StateSnapshots(SqlStateSnapshots(p.engine), key, _reader(p))
 
     return platform.feature("fraud.snapshots", build)
 
@@ -610,18 +667,17 @@ def stop_scoring(platform: Platform) -> None:
 
 
 def _save_snapshot(platform: Platform) -> None:
-    state = service(platform).state
-    if not isinstance(state, InMemoryFeatureStateStore):
-        return
     started = time.perf_counter()
     with platform.uow() as uow:
         position, ledger_hash = uow.audit.head()
-    if position == 0:  # an empty ledger: nothing to tie a snapshot to
+    if position == 0:  # an empty ledger: nothing to tie a saved state to
         return
     try:
-        size = snapshots(platform).save(state, position, ledger_hash)
-    except OSError:
+        size = snapshots(platform).save(service(platform).state, position, ledger_hash)
+    except Exception:  # the database failed: the next process folds more, nothing is lost
         logger.warning("could not save the fraud feature state", exc_info=True)
+        return
+    if size is None:
         return
     logger.info(
         "fraud feature state saved at ledger position %d (%.1f MB) in %.1f s",
@@ -653,16 +709,29 @@ def _take_over(platform: Platform) -> None:
 
 
 def lease_status(platform: Platform) -> dict[str, Any]:
-    """Who holds the database's fraud scoring lease (as stored, live or not) and how many
-    decisions are stored: for operators (``dualtrack fraud lease``)."""
+    """Who holds the database's fraud scoring lease (as stored, live or not), how many
+    decisions are stored, and the last saved feature state (where it is exact to, when and
+    by which host it was saved, its size, and how many decisions were stored after it, which
+    the next process to take the lease folds): for operators (``dualtrack fraud lease``)."""
     lease = scoring_ownership(platform).lease
     owner = lease.current()
     now = time.time()
+    reader = _reader(platform)
     status: dict[str, Any] = {
         "ttl_s": lease.ttl_s,
-        "stored_decisions": SqlDecisionStore.stored_decisions(_reader(platform)),
+        "stored_decisions": SqlDecisionStore.stored_decisions(reader),
         "holder": None,
+        "saved_state": None,
     }
+    saved = snapshots(platform).stored.describe()
+    if saved is not None:
+        status["saved_state"] = {
+            "ledger_position": saved.position,
+            "saved_at": saved.saved_at,
+            "saved_by": saved.saved_by,
+            "bytes": saved.size,
+            "decisions_after": SqlDecisionStore.stored_decisions(reader, after=saved.position),
+        }
     if owner is not None:
         age = max(0.0, now - owner.heartbeat_at)
         status["holder"] = {

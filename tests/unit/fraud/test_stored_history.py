@@ -52,10 +52,51 @@ class FakeService:
         return len(self.state) - before
 
 
+class FakeSnapshots:
+    """Saved states as (position, copy of the state); ``load`` restores the last one."""
+
+    def __init__(self) -> None:
+        self.saved: list[tuple[int, list[Mapping[str, object]]]] = []
+
+    def save(self, state: list[Mapping[str, object]], position: int) -> int:
+        self.saved.append((position, list(state)))
+        return len(state)
+
+    def load(self, state: list[Mapping[str, object]]) -> int | None:
+        if not self.saved:
+            return None
+        position, saved = self.saved[-1]
+        state.extend(saved)
+        return position
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def _history(poll_s: float = 0.0) -> tuple[StoredHistory, FakeStore, FakeService]:
     store, governed = FakeStore(), FakeService()
     history = StoredHistory(governed, store, poll_s=poll_s)  # type: ignore[arg-type]
     return history, store, governed
+
+
+def _checkpointing(
+    checkpoint_s: float, poll_s: float = 0.0
+) -> tuple[StoredHistory, FakeStore, FakeService, FakeSnapshots, Clock]:
+    store, governed, snapshots, clock = FakeStore(), FakeService(), FakeSnapshots(), Clock()
+    history = StoredHistory(
+        governed,  # type: ignore[arg-type]
+        store,  # type: ignore[arg-type]
+        poll_s=poll_s,
+        snapshots=snapshots,  # type: ignore[arg-type]
+        checkpoint_s=checkpoint_s,
+        clock=clock,
+    )
+    return history, store, governed, snapshots, clock
 
 
 def _ids(governed: FakeService) -> list[object]:
@@ -194,3 +235,57 @@ def test_a_process_that_does_not_stand_by_only_forgets_after_losing_the_lease() 
     history.lost()
     assert not history.following and history.position is None
     assert history.take_over() == (1, True)
+
+
+def test_a_follower_saves_its_state_when_it_moved_on_and_the_interval_passed() -> None:
+    history, store, _governed, snapshots, clock = _checkpointing(checkpoint_s=60)
+    assert history.checkpoint() is None, "nothing followed yet"
+    store.store({"id": 1}, {"id": 2})
+    history.catch_up()
+    assert history.checkpoint() == 2, "built from the first decision: saved at once"
+    store.store({"id": 3})
+    history.catch_up()
+    clock.now += 59
+    assert history.checkpoint() is None, "not before the interval"
+    clock.now += 1
+    assert history.checkpoint() == 3
+    clock.now += 600
+    assert history.checkpoint() is None, "nothing new since"
+    assert [(at, [e["id"] for e in state]) for at, state in snapshots.saved] == [
+        (2, [1, 2]),
+        (3, [1, 2, 3]),
+    ]
+
+
+def test_a_state_loaded_from_a_saved_one_is_not_saved_again_at_once() -> None:
+    history, store, governed, snapshots, clock = _checkpointing(checkpoint_s=60)
+    store.store({"id": 1}, {"id": 2})
+    snapshots.saved.append((2, [{"id": 1}, {"id": 2}]))
+    store.store({"id": 3})
+    assert history.catch_up() == 1 and history.restored_at == 2
+    assert _ids(governed) == [1, 2, 3]
+    assert history.checkpoint() is None
+    clock.now += 60
+    assert history.checkpoint() == 3
+
+
+def test_nothing_is_saved_once_the_process_scores_or_when_turned_off() -> None:
+    history, store, _governed, snapshots, _clock = _checkpointing(checkpoint_s=60)
+    store.store({"id": 1})
+    history.take_over()
+    assert history.checkpoint() is None, "a live state is saved only when scoring stops"
+    off, store, _governed, snapshots, _clock = _checkpointing(checkpoint_s=0)
+    store.store({"id": 1})
+    off.catch_up()
+    assert off.checkpoint() is None and snapshots.saved == []
+
+
+def test_the_follower_thread_saves_what_it_follows() -> None:
+    history, store, _governed, snapshots, _clock = _checkpointing(checkpoint_s=60, poll_s=0.01)
+    store.store({"id": 1})
+    history.follow()
+    deadline = time.monotonic() + 5
+    while not snapshots.saved and time.monotonic() < deadline:
+        time.sleep(0.01)
+    history.stop()
+    assert snapshots.saved == [(1, [{"id": 1}])]
