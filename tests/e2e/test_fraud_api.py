@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -283,6 +284,31 @@ async def test_a_restarted_server_keeps_the_scored_history(
         features = later.json()["decisions"][0]["features"]
         assert features["cust_count_1h"] == 2.0
         assert features["cust_secs_since_last"] == 140.0
+
+
+async def test_a_server_on_another_machine_starts_from_the_state_the_last_one_saved(
+    keys: Keys, platform: Platform, deployed: str, settings: Settings
+) -> None:
+    """A server scores and shuts down (its shutdown hook saves the feature state in the
+    database); a server on another machine (its own var directory, holding only the model
+    artifact) starts from that saved state, folds nothing more, and counts on."""
+    async with another_server(settings) as first:
+        scored = await _score(first, keys, [txn("W1", offset=1_000), txn("W2", offset=1_060)])
+        assert scored.status_code == 200, scored.text
+    var_dir = settings.var_dir.parent / "machine-b"
+    shutil.copytree(settings.var_dir / "models", var_dir / "models")
+    elsewhere = bootstrap(settings.model_copy(update={"var_dir": var_dir}))
+    try:
+        async with serving(elsewhere) as fresh:
+            history = wiring.stored_history(elsewhere)
+            assert history.restored_at is not None and history.last_take_over == (0, True)
+            later = await _score(fresh, keys, [txn("W3", offset=1_200)], features=True)
+            assert later.status_code == 200, later.text
+            features = later.json()["decisions"][0]["features"]
+            assert features["cust_count_1h"] == 2.0
+            assert features["cust_secs_since_last"] == 140.0
+    finally:
+        elsewhere.close()
 
 
 async def test_a_second_live_server_refuses_to_score_until_the_first_stops(
