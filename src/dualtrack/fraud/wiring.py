@@ -488,7 +488,8 @@ class StoredHistory:
         self.snapshots = snapshots
         self.checkpoint_s = checkpoint_s
         self._clock = clock
-        #: the ledger position of the last state saved or loaded here, and when
+        #: the ledger position of the last state saved or loaded here, and when a save was
+        #: last tried
         self.checkpointed: tuple[int, float] | None = None
         #: the ledger position of the snapshot the state last started from (None: none)
         self.restored_at: int | None = None
@@ -588,6 +589,9 @@ class StoredHistory:
                 at, when = self.checkpointed
                 if position <= at or now - when < self.checkpoint_s:
                     return None
+            # a failed save is tried again after the interval, not at every poll (each try
+            # dumps the whole state)
+            self.checkpointed = (self.checkpointed[0] if self.checkpointed else 0, now)
             started = time.perf_counter()
             # the lock keeps folds (and a take-over) out while the state is dumped
             size = self.snapshots.save(self.governed.state, position)

@@ -57,8 +57,13 @@ class FakeSnapshots:
 
     def __init__(self) -> None:
         self.saved: list[tuple[int, list[Mapping[str, object]]]] = []
+        self.tries = 0
+        self.failing = False
 
     def save(self, state: list[Mapping[str, object]], position: int) -> int:
+        self.tries += 1
+        if self.failing:
+            raise RuntimeError("database went away")
         self.saved.append((position, list(state)))
         return len(state)
 
@@ -289,3 +294,16 @@ def test_the_follower_thread_saves_what_it_follows() -> None:
         time.sleep(0.01)
     history.stop()
     assert snapshots.saved == [(1, [{"id": 1}])]
+
+
+def test_a_failed_save_is_tried_again_only_after_the_interval() -> None:
+    history, store, _governed, snapshots, clock = _checkpointing(checkpoint_s=60)
+    store.store({"id": 1})
+    history.catch_up()
+    snapshots.failing = True
+    with pytest.raises(RuntimeError):
+        history.checkpoint()
+    assert history.checkpoint() is None and snapshots.tries == 1, "no dump every poll"
+    snapshots.failing = False
+    clock.now += 60
+    assert history.checkpoint() == 1 and snapshots.tries == 2
