@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import threading
 import time
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -38,6 +39,16 @@ class Clock:
 
 def _lease(platform: Platform, clock: Clock, pid: int) -> SqlScoringLease:
     return SqlScoringLease(platform.engine, ttl_s=15.0, clock=clock, host="node-a", pid=pid)
+
+
+def _deployed_stream(
+    platform: Platform, people: People
+) -> tuple[list[dict[str, Any]], np.ndarray[Any, Any]]:
+    """Deploy the tiny model; 900 simulated payments and their batch features."""
+    deploy_tiny(platform, people.dev, people.validator, people.compliance)
+    sim = HKPaymentsSimulator(TINY)
+    stream = pl.concat([sim.day(d) for d in range(3)]).drop("is_fraud", "typology").head(900)
+    return stream.to_dicts(), compute_batch(stream).to_numpy()
 
 
 def test_one_live_holder_at_a_time(platform: Platform) -> None:
@@ -158,11 +169,7 @@ def test_a_following_standby_takes_over_with_the_state_of_the_whole_stream(
     """A standby follows the holder's stored decisions while the holder keeps scoring
     (concurrently); when the holder stops, the standby folds only the decisions it had not
     seen yet, and the rest of the stream gets the batch features of the whole stream."""
-    deploy_tiny(platform, people.dev, people.validator, people.compliance)
-    sim = HKPaymentsSimulator(TINY)
-    stream = pl.concat([sim.day(d) for d in range(3)]).drop("is_fraud", "typology").head(900)
-    rows = stream.to_dicts()
-    expected = compute_batch(stream).to_numpy()
+    rows, expected = _deployed_stream(platform, people)
     holder = wiring.scoring_service(platform)
     holder.score(rows[:200])
     standby = bootstrap(settings)
@@ -303,11 +310,7 @@ def test_a_process_starts_from_the_state_its_predecessor_saved(
     stream gets the batch features. A tampered saved state, or one of another ledger, is
     ignored (the state is built from every stored decision instead), with the same
     features."""
-    deploy_tiny(platform, people.dev, people.validator, people.compliance)
-    sim = HKPaymentsSimulator(TINY)
-    stream = pl.concat([sim.day(d) for d in range(3)]).drop("is_fraud", "typology").head(900)
-    rows = stream.to_dicts()
-    expected = compute_batch(stream).to_numpy()
+    rows, expected = _deployed_stream(platform, people)
     wiring.scoring_service(platform).score(rows[:500])
     wiring.stop_scoring(platform)  # saves the state, gives the lease back
     with platform.uow() as uow:
@@ -361,11 +364,7 @@ def test_a_standby_saves_the_state_it_follows_so_a_crash_costs_little(
     """The holder never stops cleanly (it crashes, so it saves nothing); a standby saved
     the state it followed; the process that takes over on a third machine starts from
     that and folds only what was stored after it, with the batch features."""
-    deploy_tiny(platform, people.dev, people.validator, people.compliance)
-    sim = HKPaymentsSimulator(TINY)
-    stream = pl.concat([sim.day(d) for d in range(3)]).drop("is_fraud", "typology").head(900)
-    rows = stream.to_dicts()
-    expected = compute_batch(stream).to_numpy()
+    rows, expected = _deployed_stream(platform, people)
     holder = wiring.scoring_service(platform)
     holder.score(rows[:300])
     standby = bootstrap(
