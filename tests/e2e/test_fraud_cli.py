@@ -200,3 +200,45 @@ def test_lease_names_the_holder_and_whether_it_is_live(cli_db: Path) -> None:
     assert saved["decisions_after"] == 0
     code, out, _ = run("fraud", "lease")
     assert code == 0 and "feature state saved at ledger position 7" in out and "2.5 MB" in out
+
+
+def test_save_state_brings_the_saved_feature_state_up_to_date(cli_db: Path) -> None:
+    """A scheduled ``fraud save-state`` beside the scoring server: it folds what was stored
+    after the saved state and saves the result; the next process to score starts there."""
+    from dualtrack.bootstrap import bootstrap
+    from dualtrack.config import Settings
+    from dualtrack.fraud import wiring
+    from dualtrack.identity.domain import Actor
+    from tests.fraud_support import deploy_tiny
+
+    p = common.platform()
+    alice, victor, carol = (Actor.of(p.identity.get_user(u)) for u in ("alice", "victor", "carol"))
+    deploy_tiny(p, alice, victor, carol)
+    code, out, _ = run("fraud", "save-state")
+    assert code == 0 and "nothing to save: no decision is stored" in out
+    server = bootstrap(Settings())  # the scoring server: another process
+    try:
+        wiring.scoring_service(server).score([txn(f"Q{i}", offset=i * 60) for i in range(5)])
+        code, out, err = run("fraud", "save-state", "--json")
+        assert code == 0, err
+        first = json.loads(out)
+        assert first["started_from"] is None and first["folded"] == 5 and first["saved_bytes"]
+        code, out, _ = run("fraud", "save-state")
+        assert code == 0 and "already holds every stored decision" in out
+        wiring.scoring_service(server).score([txn("Q5", offset=400)])
+        common.reset_platform()  # a new run of the command: a new process
+        code, out, err = run("fraud", "save-state")
+        assert code == 0, err
+        assert f"started from the state saved at ledger position {first['ledger_position']}" in out
+        assert "folded 1 stored decisions" in out
+        code, out, _ = run("fraud", "lease", "--json")
+        assert json.loads(out)["saved_state"]["decisions_after"] == 0
+        wiring.scoring_ownership(server).close()  # the server crashes: it saves nothing
+    finally:
+        server.close()
+    common.reset_platform()
+    after = common.platform()
+    decided = wiring.scoring_service(after).score([txn("Q6", offset=420)])
+    history = wiring.stored_history(after)
+    assert history.restored_at is not None and history.last_take_over == (0, True)
+    assert decided[0].features["cust_count_1h"] == 6.0  # Q0-Q5, each once

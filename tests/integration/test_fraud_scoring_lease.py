@@ -339,6 +339,7 @@ def test_a_process_starts_from_the_state_its_predecessor_saved(
         wiring.scoring_service(tampered).score(rows[600:700])
         history = wiring.stored_history(tampered)
         assert history.restored_at is None and history.last_take_over == (600, True)
+        assert wiring.snapshots(tampered).stored.describe() is None, "deleted: never usable"
         state = wiring.service(tampered).state
         # one saved against a ledger hash this database does not have is not used either
         with platform.uow() as uow:

@@ -855,6 +855,19 @@ class SqlStateSnapshots:
                 delete(fraud_state_snapshots).where(fraud_state_snapshots.c.name == self.name)
             )
 
+    def discard(self, position: int, ledger_hash: str) -> None:
+        """Delete the stored state if it is still the one saved at ``position`` with
+        ``ledger_hash`` (one found unusable), not one saved since."""
+        table = fraud_state_snapshots
+        with self._engine.begin() as conn:
+            conn.execute(
+                delete(table).where(
+                    table.c.name == self.name,
+                    table.c.position == position,
+                    table.c.ledger_hash == ledger_hash,
+                )
+            )
+
     def _read(self, *, with_body: bool) -> SavedState | None:
         table = fraud_state_snapshots
         columns = [

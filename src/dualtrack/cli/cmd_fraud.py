@@ -290,6 +290,46 @@ def lease(as_json: bool = JSON_OPTION) -> None:
     )
 
 
+@app.command("save-state")
+def save_state(as_json: bool = JSON_OPTION) -> None:
+    """Bring the feature state saved in the database up to date with the stored decisions.
+
+    Loads the saved state (or starts from the first decision when none may be used), folds
+    every decision stored after it and saves the result, so the next process to take the
+    scoring lease folds less. For a scheduled job where no standby server checkpoints
+    (DUALTRACK_FRAUD_CHECKPOINT_S); it scores nothing and takes no lease, so it runs beside
+    the scoring server, on any machine with the same DUALTRACK_SECRET_KEY."""
+    p = platform()
+    behind = wiring.lease_status(p)
+    saved = behind["saved_state"]
+    total = saved["decisions_after"] if saved is not None else behind["stored_decisions"]
+    with _progress() as bar:
+        task = bar.add_task("folding stored decisions", total=total or None)
+        result = wiring.save_state(p, on_batch=lambda n: bar.update(task, completed=n))
+    if as_json:
+        print_json(result)
+        return
+    start = (
+        f"the state saved at ledger position {result['started_from']}"
+        if result["started_from"] is not None
+        else "the first stored decision"
+    )
+    if result["saved_bytes"] is None:
+        if not behind["stored_decisions"]:
+            console.print("nothing to save: no decision is stored")
+        else:
+            console.print(
+                "nothing to save: the saved state already holds every stored decision "
+                f"(ledger position {result['ledger_position']})"
+            )
+        return
+    console.print(
+        f"started from {start}, folded {result['folded']:,} stored decisions and saved the "
+        f"state at ledger position {result['ledger_position']} "
+        f"({result['saved_bytes'] / 1e6:.1f} MB) in {result['seconds']:.1f} s"
+    )
+
+
 @app.command("simulate")
 def simulate(
     out: Annotated[Path, typer.Option("--out", help="Output .csv or .parquet.")],

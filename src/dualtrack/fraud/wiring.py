@@ -387,8 +387,9 @@ class StateSnapshots:
     it is used only if this database's ledger has that hash at that position (so a state
     copied from another database, or saved before the ledger was rewritten, is never
     used), if it was written under the same feature definition, and if its HMAC (keyed
-    from ``DUALTRACK_SECRET_KEY``) verifies. Anything else is logged and ignored: the
-    state is then built from every stored decision, as without one."""
+    from ``DUALTRACK_SECRET_KEY``) verifies. Anything else is logged and deleted (it can
+    never be used here, and the next save need not wait for the ledger to pass its
+    position): the state is then built from every stored decision, as without one."""
 
     def __init__(self, stored: SqlStateSnapshots, key: bytes, reader: Any) -> None:
         self.stored = stored
@@ -417,8 +418,12 @@ class StateSnapshots:
             return None
         try:
             saved = self.stored.get()
-            if saved is None or saved.body is None:
-                return None
+        except Exception:  # the database failed: never a reason not to score
+            logger.warning("saved fraud feature state not read", exc_info=True)
+            return None
+        if saved is None or saved.body is None:
+            return None
+        try:
             signed = saved.body
             body = signed[32:]
             expected = hmac.new(self._key, body, hashlib.sha256).digest()
@@ -439,10 +444,14 @@ class StateSnapshots:
                 if collecting:
                     gc.enable()
         except (ValueError, KeyError, zlib.error) as exc:
-            logger.warning("saved fraud feature state not used: %s", exc)
+            logger.warning("saved fraud feature state not used, and deleted: %s", exc)
+            try:
+                self.stored.discard(saved.position, saved.ledger_hash)
+            except Exception:  # left in place: a later save replaces it
+                logger.warning("could not delete the unusable fraud feature state", exc_info=True)
             return None
-        except Exception:  # the database failed: never a reason not to score
-            logger.warning("saved fraud feature state not read", exc_info=True)
+        except Exception:  # the database failed while checking it: try again next time
+            logger.warning("saved fraud feature state not checked", exc_info=True)
             return None
         return position
 
@@ -488,9 +497,10 @@ class StoredHistory:
         self.snapshots = snapshots
         self.checkpoint_s = checkpoint_s
         self._clock = clock
-        #: the ledger position of the last state saved or loaded here, and when a save was
-        #: last tried
-        self.checkpointed: tuple[int, float] | None = None
+        #: whether the state changed since it was last saved or loaded, and when a save
+        #: was last tried (or the state loaded)
+        self._unsaved = False
+        self._last_save: float | None = None
         #: the ledger position of the snapshot the state last started from (None: none)
         self.restored_at: int | None = None
         #: the ledger position up to which the state holds exactly the stored decisions
@@ -545,13 +555,14 @@ class StoredHistory:
             self.last_take_over = (folded, fresh)
             return folded, fresh
 
-    def catch_up(self) -> int:
+    def catch_up(self, on_batch: Callable[[int], None] | None = None) -> int:
         """Fold the decisions stored since the last call (all of them the first time);
-        nothing once this process scores. Returns how many were folded."""
+        nothing once this process scores. Returns how many were folded; ``on_batch`` gets
+        the count after each batch read."""
         with self._lock:
-            return 0 if self._live else self._catch_up()
+            return 0 if self._live else self._catch_up(on_batch=on_batch)
 
-    def _catch_up(self, batch: int = 5_000) -> int:
+    def _catch_up(self, batch: int = 5_000, on_batch: Callable[[int], None] | None = None) -> int:
         if self.position is None:
             self.governed.reset_state()
             restored = None
@@ -561,41 +572,46 @@ class StoredHistory:
             self.position = restored or 0
             self.rebuilds += 1
             # a state just loaded need not be saved again until checkpoint_s from now
-            self.checkpointed = (restored, self._clock()) if restored is not None else None
+            self._unsaved = False
+            self._last_save = self._clock() if restored is not None else None
         folded = 0
         try:
             while True:
                 read = self.store.state_events_after(self.position, limit=batch)
-                folded += self.governed.fold_stored(read.events)
+                new = self.governed.fold_stored(read.events)
+                folded += new
+                self._unsaved = self._unsaved or new > 0
                 self.position = read.position
+                if on_batch is not None:
+                    on_batch(folded)
                 if read.entries < batch:
                     return folded
         except BaseException:
             self.position = None  # a fold may have stopped half-way: start afresh next time
             raise
 
-    def checkpoint(self) -> int | None:
-        """Save the followed state if it moved on since the last save and ``checkpoint_s``
-        has passed since (at once after a rebuild from the first decision); returns the
-        bytes saved, or None. Nothing once this process scores."""
-        if self.snapshots is None or self.checkpoint_s <= 0:
+    def checkpoint(self, *, now: bool = False) -> int | None:
+        """Save the followed state if stored decisions changed it since it was last saved
+        or loaded, and ``checkpoint_s`` has passed since (at once after a rebuild from the
+        first decision, or with ``now``); returns the bytes saved, or None. Nothing once
+        this process scores."""
+        if self.snapshots is None or (self.checkpoint_s <= 0 and not now):
             return None
         with self._lock:
             position = self.position
-            if self._live or not position:
+            if self._live or not position or not self._unsaved:
                 return None
-            now = self._clock()
-            if self.checkpointed is not None:
-                at, when = self.checkpointed
-                if position <= at or now - when < self.checkpoint_s:
-                    return None
+            tried = self._clock()
+            waited = tried - self._last_save if self._last_save is not None else None
+            if not now and waited is not None and waited < self.checkpoint_s:
+                return None
             # a failed save is tried again after the interval, not at every poll (each try
             # dumps the whole state)
-            self.checkpointed = (self.checkpointed[0] if self.checkpointed else 0, now)
+            self._last_save = tried
             started = time.perf_counter()
             # the lock keeps folds (and a take-over) out while the state is dumped
             size = self.snapshots.save(self.governed.state, position)
-            self.checkpointed = (position, now)
+            self._unsaved = False
         if size is not None:
             logger.info(
                 "fraud feature state followed to ledger position %d saved (%.1f MB) in %.1f s",
@@ -648,6 +664,26 @@ def snapshots(platform: Platform) -> StateSnapshots:
         return StateSnapshots(SqlStateSnapshots(p.engine), key, _reader(p))
 
     return platform.feature("fraud.snapshots", build)
+
+
+def save_state(platform: Platform, on_batch: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """Bring the saved feature state up to date without scoring (``dualtrack fraud
+    save-state``, for a scheduled job where no standby server checkpoints): start from the
+    saved state (or from the first decision when none may be used), fold every decision
+    stored after it, and save the result. Takes no lease, so it runs beside the scoring
+    process, on any machine. Returns where it started, what it folded and what it saved
+    (``saved_bytes`` None: nothing was stored after the saved state)."""
+    history = stored_history(platform)
+    started = time.perf_counter()
+    folded = history.catch_up(on_batch=on_batch)
+    size = history.checkpoint(now=True)
+    return {
+        "started_from": history.restored_at,
+        "folded": folded,
+        "ledger_position": history.position,
+        "saved_bytes": size,
+        "seconds": round(time.perf_counter() - started, 2),
+    }
 
 
 def _still_ours(ownership: ScoringOwnership) -> bool:

@@ -307,3 +307,18 @@ def test_a_failed_save_is_tried_again_only_after_the_interval() -> None:
     snapshots.failing = False
     clock.now += 60
     assert history.checkpoint() == 1 and snapshots.tries == 2
+
+
+def test_ledger_entries_that_change_no_state_are_not_saved_for() -> None:
+    history, store, _governed, snapshots, clock = _checkpointing(checkpoint_s=60)
+    store.store(_OTHER, None)  # an alert and a decision without a state event
+    history.catch_up()
+    assert history.position == 2 and history.checkpoint() is None
+    store.store({"id": 1})
+    history.catch_up()
+    assert history.checkpoint() == 1
+    store.store(_OTHER)
+    history.catch_up()
+    clock.now += 600
+    assert history.checkpoint() is None and len(snapshots.saved) == 1
+    assert history.checkpoint(now=True) is None, "now= skips the wait, not the check"
