@@ -302,8 +302,13 @@ async def test_a_server_on_another_machine_starts_from_the_state_the_last_one_sa
         async with serving(elsewhere) as fresh:
             history = wiring.stored_history(elsewhere)
             assert history.restored_at is not None and history.last_take_over == (0, True)
+            metrics = (await fresh.get("/metrics")).text
+            assert "dualtrack_fraud_saved_state_ledger_entries_after 0.0" in metrics
+            assert "dualtrack_fraud_saved_state_age_seconds" in metrics
             later = await _score(fresh, keys, [txn("W3", offset=1_200)], features=True)
             assert later.status_code == 200, later.text
+            metrics = (await fresh.get("/metrics")).text
+            assert "dualtrack_fraud_saved_state_ledger_entries_after 1.0" in metrics
             features = later.json()["decisions"][0]["features"]
             assert features["cust_count_1h"] == 2.0
             assert features["cust_secs_since_last"] == 140.0

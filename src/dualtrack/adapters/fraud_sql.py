@@ -395,6 +395,13 @@ def _state_events_by_id(conn: Connection, ids: Sequence[str]) -> dict[str, str |
     return stored
 
 
+def ledger_head(reader: Engine) -> int:
+    """The position of the ledger's last entry (0 when it is empty)."""
+    entries = core.ledger_entries
+    with reader.connect() as conn:
+        return int(conn.execute(select(func.max(entries.c.seq))).scalar() or 0)
+
+
 def ledger_hash_at(reader: Engine, position: int) -> str | None:
     """The hash of the ledger entry at ``position`` (None if there is none)."""
     entries = core.ledger_entries
@@ -904,6 +911,7 @@ __all__ = [
     "decisions_for_customer",
     "last_simulated_txn",
     "ledger_hash_at",
+    "ledger_head",
     "ledger_sink",
     "read_engine",
 ]

@@ -38,8 +38,8 @@ def startup(platform: Platform) -> None:
 
 class ScoringRoleMetrics(Collector):
     """``/metrics`` gauges of this process's part in fraud scoring, read at each scrape:
-    whether it holds the scoring lease, whether it stands by following the holder, and how
-    many stored decisions it has yet to fold."""
+    whether it holds the scoring lease, whether it stands by following the holder, how
+    many stored decisions it has yet to fold, and how far the saved feature state trails."""
 
     def __init__(self, platform: Platform) -> None:
         self._platform = platform
@@ -61,6 +61,20 @@ class ScoringRoleMetrics(Collector):
                 "dualtrack_fraud_decisions_behind",
                 "Stored fraud decisions this standby has yet to fold into its feature state",
                 value=float(role["decisions_behind"]),
+            )
+        lag = wiring.saved_state_lag(self._platform)
+        if lag is not None:
+            yield GaugeMetricFamily(
+                "dualtrack_fraud_saved_state_age_seconds",
+                "Age of the fraud feature state saved in the database (the next scoring "
+                "process starts from it)",
+                value=lag["age_s"],
+            )
+            yield GaugeMetricFamily(
+                "dualtrack_fraud_saved_state_ledger_entries_after",
+                "Ledger entries written after the saved fraud feature state (what the next "
+                "scoring process reads on from it)",
+                value=lag["ledger_entries_after"],
             )
 
 

@@ -50,6 +50,7 @@ from dualtrack.adapters.fraud_sql import (
     decisions_for_customer,
     last_simulated_txn,
     ledger_hash_at,
+    ledger_head,
     ledger_sink,
     read_engine,
 )
@@ -782,6 +783,21 @@ def lease_status(platform: Platform) -> dict[str, Any]:
             "live": age <= lease.ttl_s,
         }
     return status
+
+
+def saved_state_lag(platform: Platform) -> dict[str, float] | None:
+    """How far the saved feature state trails (None when none is saved): its age in
+    seconds and the ledger entries written after it, read on the read engine (for
+    ``/metrics``: a scrape never waits for the scoring process's writes)."""
+    reader = _reader(platform)
+    saved = SqlStateSnapshots(reader).describe()
+    if saved is None:
+        return None
+    age = time.time() - datetime.fromisoformat(saved.saved_at).timestamp()
+    return {
+        "age_s": max(0.0, age),
+        "ledger_entries_after": float(max(0, ledger_head(reader) - saved.position)),
+    }
 
 
 def scoring_role(platform: Platform) -> dict[str, Any]:
