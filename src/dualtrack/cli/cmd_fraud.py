@@ -304,7 +304,7 @@ def save_state(as_json: bool = JSON_OPTION) -> None:
     saved = behind["saved_state"]
     total = saved["decisions_after"] if saved is not None else behind["stored_decisions"]
     with _progress() as bar:
-        task = bar.add_task("folding stored decisions", total=total or None)
+        task = bar.add_task("folding stored decisions", total=total)
         result = wiring.save_state(p, on_batch=lambda n: bar.update(task, completed=n))
     if as_json:
         print_json(result)

@@ -502,13 +502,13 @@ class StoredHistory:
         #: was last tried (or the state loaded)
         self._unsaved = False
         self._last_save: float | None = None
-        #: the ledger position of the snapshot the state last started from (None: none)
+        #: the ledger position of the saved state it last started from (None: none)
         self.restored_at: int | None = None
         #: the ledger position up to which the state holds exactly the stored decisions
         #: (None: it must be built afresh)
         self.position: int | None = None
         #: how many times the state was built afresh (from the first stored decision, or
-        #: from a snapshot: ``restored_at``)
+        #: from a saved state: ``restored_at``)
         self.rebuilds = 0
         #: what the last :meth:`take_over` did: (decisions folded, whether afresh)
         self.last_take_over: tuple[int, bool] | None = None
@@ -740,7 +740,7 @@ def _take_over(platform: Platform) -> None:
     if fresh:
         how = "built from"
         if history.restored_at is not None:
-            how = f"restored from the snapshot at ledger position {history.restored_at}, then"
+            how = f"restored from the saved state at ledger position {history.restored_at}, then"
     logger.info(
         "fraud scoring lease taken; feature state %s %d stored decisions in %.1f s",
         how,
