@@ -424,6 +424,7 @@ class StateSnapshots:
             return None
         if saved is None or saved.body is None:
             return None
+        started = time.perf_counter()
         try:
             signed = saved.body
             body = signed[32:]
@@ -454,6 +455,15 @@ class StateSnapshots:
         except Exception:  # the database failed while checking it: try again next time
             logger.warning("saved fraud feature state not checked", exc_info=True)
             return None
+        logger.info(
+            "fraud feature state loaded as saved at ledger position %d by host %s on %s "
+            "(%.1f MB) in %.1f s",
+            position,
+            saved.saved_by,
+            saved.saved_at,
+            saved.size / 1e6,
+            time.perf_counter() - started,
+        )
         return position
 
 
