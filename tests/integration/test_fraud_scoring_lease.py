@@ -339,12 +339,16 @@ def test_a_process_starts_from_the_state_its_predecessor_saved(
         wiring.scoring_service(tampered).score(rows[600:700])
         history = wiring.stored_history(tampered)
         assert history.restored_at is None and history.last_take_over == (600, True)
-        assert wiring.snapshots(tampered).stored.describe() is None, "deleted: never usable"
+        saved = wiring.snapshots(tampered).stored.describe()
+        assert saved is not None, "left in place for a later save to replace"
         state = wiring.service(tampered).state
-        # one saved against a ledger hash this database does not have is not used either
+        # one saved against a ledger hash this database does not have (here, as if this
+        # database were restored from a backup: ahead of its ledger) is not used either,
+        # and deleted, since no save would replace it before the ledger passed it
+        wiring.snapshots(tampered).stored.clear()
         with platform.uow() as uow:
             position, _hash = uow.audit.head()
-        assert wiring.snapshots(tampered).save(state, position, "0" * 64)
+        assert wiring.snapshots(tampered).save(state, position + 1_000, "0" * 64)
         wiring.scoring_ownership(tampered).close()
     finally:
         tampered.close()
@@ -353,6 +357,7 @@ def test_a_process_starts_from_the_state_its_predecessor_saved(
         decided = wiring.scoring_service(last).score(rows[700:])
         history = wiring.stored_history(last)
         assert history.restored_at is None and history.last_take_over == (700, True)
+        assert wiring.snapshots(last).stored.describe() is None, "of another ledger: deleted"
     finally:
         last.close()
     got = np.array([[d.features[name] for name in FEATURE_NAMES] for d in decided])

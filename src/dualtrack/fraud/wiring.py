@@ -376,6 +376,10 @@ def scoring_ownership(platform: Platform) -> ScoringOwnership:
     return platform.feature("fraud.scoring-ownership", build)
 
 
+class _OtherLedger(ValueError):
+    """A saved state that does not belong to this database's ledger."""
+
+
 class StateSnapshots:
     """The feature state saved in the database (:class:`SqlStateSnapshots`), so that the
     next process to take the lease, on this machine or any other, loads it and folds only
@@ -388,9 +392,10 @@ class StateSnapshots:
     it is used only if this database's ledger has that hash at that position (so a state
     copied from another database, or saved before the ledger was rewritten, is never
     used), if it was written under the same feature definition, and if its HMAC (keyed
-    from ``DUALTRACK_SECRET_KEY``) verifies. Anything else is logged and deleted (it can
-    never be used here, and the next save need not wait for the ledger to pass its
-    position): the state is then built from every stored decision, as without one."""
+    from ``DUALTRACK_SECRET_KEY``) verifies. Anything else is logged and not used (one of
+    another ledger is also deleted: it can never be used here, and a save would otherwise
+    have to wait for the ledger to pass its position); the state is then built from every
+    stored decision, as without one."""
 
     def __init__(self, stored: SqlStateSnapshots, key: bytes, reader: Any) -> None:
         self.stored = stored
@@ -435,7 +440,7 @@ class StateSnapshots:
             meta = orjson.loads(header)
             position, ledger_hash = int(meta["position"]), str(meta["ledger_hash"])
             if ledger_hash_at(self._reader, position) != ledger_hash:
-                raise ValueError("it does not belong to this database's ledger")
+                raise _OtherLedger("it does not belong to this database's ledger")
             # millions of new containers: with the cyclic collector on, its passes over the
             # growing heap took 80% of the time (4.7 s against 0.9 s for 200k decisions)
             collecting = gc.isenabled()
@@ -445,12 +450,19 @@ class StateSnapshots:
             finally:
                 if collecting:
                     gc.enable()
-        except (ValueError, KeyError, zlib.error) as exc:
+        except _OtherLedger as exc:
+            # it can never be used on this database, and it may be ahead of the ledger (one
+            # restored from a backup), where no save would replace it: deleted
             logger.warning("saved fraud feature state not used, and deleted: %s", exc)
             try:
                 self.stored.discard(saved.position, saved.ledger_hash)
             except Exception:  # left in place: a later save replaces it
                 logger.warning("could not delete the unusable fraud feature state", exc_info=True)
+            return None
+        except (ValueError, KeyError, zlib.error) as exc:
+            # left in place (another key or feature definition may be this process's
+            # mistake, as in a rolling upgrade); the next save replaces it
+            logger.warning("saved fraud feature state not used: %s", exc)
             return None
         except Exception:  # the database failed while checking it: try again next time
             logger.warning("saved fraud feature state not checked", exc_info=True)
