@@ -28,7 +28,8 @@ import logging
 import threading
 import time
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -376,6 +377,21 @@ def scoring_ownership(platform: Platform) -> ScoringOwnership:
     return platform.feature("fraud.scoring-ownership", build)
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause CPython's cyclic garbage collector: dumping or loading a state makes millions
+    of short-lived or new containers, and the collector's passes over the growing heap
+    took most of the time (load: 4.7 s against 0.9 s for 200k decisions; dump: 1.58 s
+    against 0.52 s). Neither makes reference cycles, so nothing is left for it to find."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 class _OtherLedger(ValueError):
     """A saved state that does not belong to this database's ledger."""
 
@@ -413,7 +429,9 @@ class StateSnapshots:
             if ledger_hash is None:
                 return None
         header = orjson.dumps({"position": position, "ledger_hash": ledger_hash})
-        body = zlib.compress(header + b"\n" + state.dump(), 1)
+        with _collector_paused():
+            dumped = state.dump()
+        body = zlib.compress(header + b"\n" + dumped, 1)
         signed = hmac.new(self._key, body, hashlib.sha256).digest() + body
         return len(signed) if self.stored.put(position, ledger_hash, signed) else None
 
@@ -441,15 +459,8 @@ class StateSnapshots:
             position, ledger_hash = int(meta["position"]), str(meta["ledger_hash"])
             if ledger_hash_at(self._reader, position) != ledger_hash:
                 raise _OtherLedger("it does not belong to this database's ledger")
-            # millions of new containers: with the cyclic collector on, its passes over the
-            # growing heap took 80% of the time (4.7 s against 0.9 s for 200k decisions)
-            collecting = gc.isenabled()
-            gc.disable()
-            try:
+            with _collector_paused():
                 state.restore(payload)
-            finally:
-                if collecting:
-                    gc.enable()
         except _OtherLedger as exc:
             # it can never be used on this database, and it may be ahead of the ledger (one
             # restored from a backup), where no save would replace it: deleted

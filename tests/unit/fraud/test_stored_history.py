@@ -3,6 +3,7 @@ afresh."""
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 
 from dualtrack.adapters.fraud_sql import StoredEvents
-from dualtrack.fraud.wiring import StoredHistory
+from dualtrack.fraud.wiring import StoredHistory, _collector_paused
 
 _OTHER = {"other ledger entry": True}
 
@@ -322,3 +323,17 @@ def test_ledger_entries_that_change_no_state_are_not_saved_for() -> None:
     clock.now += 600
     assert history.checkpoint() is None and len(snapshots.saved) == 1
     assert history.checkpoint(now=True) is None, "now= skips the wait, not the check"
+
+
+def test_the_collector_is_paused_only_while_a_state_is_dumped_or_loaded() -> None:
+    assert gc.isenabled()
+    with _collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with _collector_paused():
+            pass
+        assert not gc.isenabled(), "a collector paused before stays paused"
+    finally:
+        gc.enable()
