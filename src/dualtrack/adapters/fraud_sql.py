@@ -396,10 +396,11 @@ def _state_events_by_id(conn: Connection, ids: Sequence[str]) -> dict[str, str |
 
 
 def ledger_head(reader: Engine) -> int:
-    """The position of the ledger's last entry (0 when it is empty)."""
-    entries = core.ledger_entries
+    """The position of the ledger's last entry (0 when it is empty), from the head row the
+    ledger keeps."""
+    head = core.ledger_head
     with reader.connect() as conn:
-        return int(conn.execute(select(func.max(entries.c.seq))).scalar() or 0)
+        return int(conn.execute(select(head.c.seq).where(head.c.id == 1)).scalar() or 0)
 
 
 def ledger_hash_at(reader: Engine, position: int) -> str | None:
@@ -806,17 +807,20 @@ class SqlStateSnapshots:
     replaced only by a state exact at a later ledger position, so a slow writer of an older
     state (a standby's checkpoint finishing after the holder's stop) cannot undo a newer
     one. The row is read ``FOR UPDATE`` (PostgreSQL) in the platform's write transaction
-    (``BEGIN IMMEDIATE`` on SQLite), as the lease is."""
+    (``BEGIN IMMEDIATE`` on SQLite), as the lease is; plain reads go to ``reader`` (the
+    fraud read engine: :func:`read_engine`), so they never wait for the writer."""
 
     def __init__(
         self,
         engine: Engine,
         *,
+        reader: Engine | None = None,
         name: str = "fraud.score",
         clock: Callable[[], float] = time.time,
         host: str | None = None,
     ) -> None:
         self._engine = engine
+        self._reader = reader if reader is not None else engine
         self.name = name
         self._clock = clock
         self.host = host if host is not None else socket.gethostname()
@@ -886,7 +890,7 @@ class SqlStateSnapshots:
         ]
         if with_body:
             columns.append(table.c.body)
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             row = conn.execute(select(*columns).where(table.c.name == self.name)).first()
         if row is None:
             return None

@@ -695,7 +695,8 @@ def snapshots(platform: Platform) -> StateSnapshots:
             b"dualtrack.fraud.state-snapshot",
             hashlib.sha256,
         ).digest()
-        return StateSnapshots(SqlStateSnapshots(p.engine), key, _reader(p))
+        reader = _reader(p)
+        return StateSnapshots(SqlStateSnapshots(p.engine, reader=reader), key, reader)
 
     return platform.feature("fraud.snapshots", build)
 
@@ -822,14 +823,13 @@ def saved_state_lag(platform: Platform) -> dict[str, float] | None:
     """How far the saved feature state trails (None when none is saved): its age in
     seconds and the ledger entries written after it, read on the read engine (for
     ``/metrics``: a scrape never waits for the scoring process's writes)."""
-    reader = _reader(platform)
-    saved = SqlStateSnapshots(reader).describe()
+    saved = snapshots(platform).stored.describe()
     if saved is None:
         return None
     age = time.time() - datetime.fromisoformat(saved.saved_at).timestamp()
     return {
         "age_s": max(0.0, age),
-        "ledger_entries_after": float(max(0, ledger_head(reader) - saved.position)),
+        "ledger_entries_after": float(max(0, ledger_head(_reader(platform)) - saved.position)),
     }
 
 
