@@ -51,6 +51,12 @@ def _deployed_stream(
     return stream.to_dicts(), compute_batch(stream).to_numpy()
 
 
+def _assert_batch_features(decided: list[Any], expected: np.ndarray[Any, Any]) -> None:
+    """The decisions' features equal the batch features of the whole stream, to the bit."""
+    got = np.array([[d.features[name] for name in FEATURE_NAMES] for d in decided])
+    np.testing.assert_array_equal(got, expected)
+
+
 def test_one_live_holder_at_a_time(platform: Platform) -> None:
     clock = Clock()
     first, second = _lease(platform, clock, 101), _lease(platform, clock, 202)
@@ -199,8 +205,7 @@ def test_a_following_standby_takes_over_with_the_state_of_the_whole_stream(
         decided = taken.score(rows[800:])
     finally:
         standby.close()
-    got = np.array([[d.features[name] for name in FEATURE_NAMES] for d in decided])
-    np.testing.assert_array_equal(got, expected[800:])
+    _assert_batch_features(decided, expected[800:])
 
 
 def test_following_skips_decisions_without_a_state_event(
@@ -323,8 +328,7 @@ def test_a_process_starts_from_the_state_its_predecessor_saved(
         middle = wiring.scoring_service(other).score(rows[500:600])  # restored, then scores
         history = wiring.stored_history(other)
         assert history.restored_at == head and history.last_take_over == (0, True)
-        got = np.array([[d.features[name] for name in FEATURE_NAMES] for d in middle])
-        np.testing.assert_array_equal(got, expected[500:600])
+        _assert_batch_features(middle, expected[500:600])
         wiring.stop_scoring(other)
     finally:
         other.close()
@@ -360,8 +364,7 @@ def test_a_process_starts_from_the_state_its_predecessor_saved(
         assert wiring.snapshots(last).stored.describe() is None, "of another ledger: deleted"
     finally:
         last.close()
-    got = np.array([[d.features[name] for name in FEATURE_NAMES] for d in decided])
-    np.testing.assert_array_equal(got, expected[700:])
+    _assert_batch_features(decided, expected[700:])
 
 
 def test_a_standby_saves_the_state_it_follows_so_a_crash_costs_little(
@@ -404,8 +407,7 @@ def test_a_standby_saves_the_state_it_follows_so_a_crash_costs_little(
         assert history.restored_at == at and history.last_take_over == (100, True)
     finally:
         third.close()
-    got = np.array([[d.features[name] for name in FEATURE_NAMES] for d in decided])
-    np.testing.assert_array_equal(got, expected[700:])
+    _assert_batch_features(decided, expected[700:])
 
 
 def test_a_process_whose_lease_was_taken_saves_no_snapshot(
