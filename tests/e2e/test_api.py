@@ -154,6 +154,16 @@ async def test_unknown_ids_illegal_transitions_and_auth(
     assert_problem(r, 422)
 
 
+async def test_ledger_paging_bounds(client: httpx.AsyncClient, keys: Keys) -> None:
+    await submitted_version(client, keys)
+    # the largest 64-bit sequence number pages from the newest entry ...
+    r = await client.get(f"/api/v1/ledger?before_seq={2**63 - 1}", headers=keys.auditor)
+    assert r.status_code == 200 and len(r.json()) > 1
+    # ... and one past it is refused (it used to reach SQLite and fail with a 500)
+    r = await client.get(f"/api/v1/ledger?before_seq={2**63}", headers=keys.auditor)
+    assert "before_seq" in assert_problem(r, 422, "invalid-request")["detail"]
+
+
 async def test_inventory_as_of(client: httpx.AsyncClient, keys: Keys) -> None:
     r = await client.get("/api/v1/systems?as_of=2001-01-01T00:00:00Z", headers=keys.dev)
     assert r.status_code == 200 and r.json() == []

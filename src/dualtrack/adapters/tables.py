@@ -8,6 +8,7 @@ which is what makes "the inventory as it stood at time T" a query rather than a 
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     ForeignKey,
@@ -125,10 +126,16 @@ validation_runs = Table(
     Index("ix_validation_runs_version", "version_id"),
 )
 
+# Ledger sequence numbers are 64-bit: one entry per fraud decision would exhaust PostgreSQL's
+# 32-bit INTEGER (2,147,483,647) in about 14 months at 5M decisions a day, well inside the
+# five years records are kept. SQLite's INTEGER is already 64-bit, and stays INTEGER there so
+# that the key remains the table's rowid.
+LEDGER_SEQ = BigInteger().with_variant(Integer(), "sqlite")
+
 ledger_entries = Table(
     "ledger_entries",
     metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("seq", LEDGER_SEQ, primary_key=True, autoincrement=False),
     Column("recorded_at", String(32), nullable=False),
     Column("actor", String(100), nullable=False),
     Column("action", String(80), nullable=False),
@@ -146,6 +153,6 @@ ledger_head = Table(
     "ledger_head",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("seq", Integer, nullable=False),
+    Column("seq", LEDGER_SEQ, nullable=False),
     Column("hash", String(64), nullable=False),
 )

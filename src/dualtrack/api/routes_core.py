@@ -30,6 +30,9 @@ from dualtrack.errors import InvalidInput
 from dualtrack.ledger.domain import canonical_json, format_time
 from dualtrack.registry.domain import SystemAttributes
 
+# the largest ledger sequence number either database can hold (64-bit signed)
+MAX_SEQ = 2**63 - 1
+
 router = APIRouter(prefix="/api/v1")
 
 
@@ -251,7 +254,9 @@ def approval_queue(platform: PlatformDep, actor: ActorDep) -> list[dict[str, Any
 def ledger_page(
     platform: PlatformDep,
     actor: ActorDep,
-    before_seq: int | None = Query(None, ge=1),
+    before_seq: int | None = Query(
+        None, ge=1, le=MAX_SEQ, description="Only entries before this sequence number."
+    ),
     limit: int = Query(50, ge=1, le=500),
     subject_id: str | None = Query(None, max_length=100),
 ) -> list[dict[str, Any]]:
