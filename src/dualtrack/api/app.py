@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Response
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -17,6 +18,7 @@ from dualtrack import __version__
 from dualtrack.adapters.db import WalCheckpointer, sqlite_file
 from dualtrack.api import problems
 from dualtrack.api.gc_policy import FreezePolicy
+from dualtrack.api.openapi import document_problems
 from dualtrack.api.routes_core import router as core_router
 from dualtrack.bootstrap import Platform, bootstrap
 from dualtrack.config import Settings
@@ -207,6 +209,15 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     )
     app.state.platform = platform
     problems.install(app)
+    generate_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document_problems(generate_openapi())
+        assert app.openapi_schema is not None
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     registry = CollectorRegistry()
     requests = Counter(

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from dualtrack.errors import (
     ConfigurationError,
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 PROBLEM_BASE = "https://dualtrack.dev/problems/"
 MEDIA_TYPE = "application/problem+json"
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 _STATUS: list[tuple[type[PlatformError], int, str]] = [
     (NotFound, 404, "Not found"),
@@ -100,6 +102,9 @@ def install(app: FastAPI) -> None:
         )
         if exc.headers:
             response.headers.update(exc.headers)
+        if exc.status_code == 405:
+            # Starlette names only the first route on the path; RFC 9110 wants all of them
+            response.headers["allow"] = ", ".join(_allowed_methods(request))
         return response
 
     @app.exception_handler(Exception)
@@ -113,6 +118,20 @@ def install(app: FastAPI) -> None:
             code="internal",
             instance=request.url.path,
         )
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """The methods some route answers on the request's path, found by asking the router's
+    own matching (routers included into the app are matched lazily, so their routes are
+    not listed anywhere to read the methods from)."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
 
 
 def _reason(status: int) -> str:

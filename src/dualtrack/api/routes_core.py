@@ -273,7 +273,17 @@ def ledger_verify(platform: PlatformDep, actor: ActorDep) -> dict[str, Any]:
     return platform.ledger.verify().to_json()
 
 
-@router.get("/ledger/export", tags=["ledger"])
+@router.get(
+    "/ledger/export",
+    tags=["ledger"],
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "One ledger entry per line, oldest first.",
+            "content": {"application/jsonl": {"schema": {"type": "string"}}},
+        }
+    },
+)
 def ledger_export(platform: PlatformDep, actor: ActorDep) -> StreamingResponse:
     """The whole ledger as JSON Lines."""
 

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from dualtrack.api.deps import ActorDep, PlatformDep
+from dualtrack.api.fraud_schemas import ScoreResponse, Transaction
 from dualtrack.api.schemas import Strict
 from dualtrack.bootstrap import Platform
 from dualtrack.fraud import wiring
@@ -96,7 +97,9 @@ class ScoreRequest(Strict):
     is_overseas). ``explain`` asks for reason codes on every decision, not only on review
     and block decisions."""
 
-    transactions: list[dict[str, Any]] = Field(min_length=1)
+    transactions: list[dict[str, Any]] = Field(
+        min_length=1, json_schema_extra={"items": Transaction.model_json_schema()}
+    )
     explain: bool = False
     features: bool = Field(False, description="Also return the feature values used.")
 
@@ -130,7 +133,16 @@ def _json(data: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(data), status_code=status, media_type="application/json")
 
 
-@router.post("/fraud/score")
+@router.post(
+    "/fraud/score",
+    responses={
+        200: {"model": ScoreResponse, "description": "Every decision, stored and ledgered."},
+        409: {"description": "A txn_id already decided arrived with different content."},
+        413: {"description": "More transactions than a batch may hold."},
+        422: {"description": "Invalid transactions: `problems` lists every one."},
+        503: {"description": "No deployed model version, or another process scores."},
+    },
+)
 async def score(body: ScoreRequest, request: Request, platform: PlatformDep) -> Response:
     """Score transactions with the deployed, approved model version of "Card and FPS fraud
     detection". Each transaction first passes through the fraud system's privacy policy:

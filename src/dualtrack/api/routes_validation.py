@@ -129,14 +129,22 @@ def get_validation_route(
     return record_view(get_validation(platform, validation_id))
 
 
-@router.get("/validations/{validation_id}/report.html", response_class=FileResponse)
+@router.get(
+    "/validations/{validation_id}/report.html",
+    response_class=FileResponse,
+    responses={200: {"description": "The report.", "content": {"text/html": {}}}},
+)
 def report_html(validation_id: str, platform: PlatformDep, actor: ActorDep) -> FileResponse:
     """The validation report as self-contained HTML (charts inline, no external assets)."""
     path = report_path(platform, get_validation(platform, validation_id), "html")
     return FileResponse(path, media_type="text/html; charset=utf-8")
 
 
-@router.get("/validations/{validation_id}/report.pdf", response_class=FileResponse)
+@router.get(
+    "/validations/{validation_id}/report.pdf",
+    response_class=FileResponse,
+    responses={200: {"description": "The report.", "content": {"application/pdf": {}}}},
+)
 def report_pdf(validation_id: str, platform: PlatformDep, actor: ActorDep) -> FileResponse:
     """The same report as PDF (WeasyPrint; CJK text needs fonts-wqy-microhei or Noto CJK)."""
     record = get_validation(platform, validation_id)
