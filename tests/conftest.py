@@ -83,6 +83,11 @@ class People:
 
 @pytest.fixture
 def people(platform: Platform) -> People:
+    return make_people(platform)
+
+
+def make_people(platform: Platform) -> People:
+    """One user per role (the usernames the tests' API keys are issued to)."""
     boot = Actor.system("tests")
     admin = Actor.of(
         platform.identity.create_user(
