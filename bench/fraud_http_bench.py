@@ -3,7 +3,10 @@
 What runs (all on 127.0.0.1, one machine; the load generator shares the CPU with the server):
 
 1. A seeded SQLite database (WAL, ``synchronous=FULL``) with the demo users, the fraud AI
-   system and a small LightGBM model taken through maker-checker and deployed.
+   system and a small LightGBM model taken through maker-checker and deployed; with
+   ``--pg-url``, a fresh PostgreSQL database on that server instead (created as
+   ``dualtrack_http_bench``, left in place for inspection; the checkpoint comparison below
+   is SQLite's and is left out).
 2. ``uvicorn dualtrack.api.app:create_app --factory`` in a subprocess: one worker, uvloop,
    httptools, no access log.
 3. A load generator (raw asyncio sockets, HTTP/1.1 keep-alive, ``--concurrency``
@@ -43,7 +46,6 @@ import json
 import os
 import platform
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -354,21 +356,27 @@ def partition(frame: pl.DataFrame, workers: int, batch: int) -> list[list[bytes]
 # ------------------------------------------------------------------------------ checks
 
 
-def verify_durable(db_path: Path) -> dict[str, Any]:
-    conn = sqlite3.connect(db_path)
-    try:
-        decisions = conn.execute("SELECT count(*) FROM fraud_decisions").fetchone()[0]
-        ledgered = conn.execute(
-            "SELECT count(*) FROM ledger_entries WHERE action = 'fraud.decision'"
-        ).fetchone()[0]
-        alerts = conn.execute("SELECT count(*) FROM fraud_alerts").fetchone()[0]
-        cases = conn.execute("SELECT count(*) FROM fraud_cases").fetchone()[0]
-    finally:
-        conn.close()
+def verify_durable(url: str, var_dir: Path) -> dict[str, Any]:
+    """Count what the server stored and verify the ledger's hash chain (either database)."""
+    from sqlalchemy import create_engine, text
+
     from dualtrack.bootstrap import bootstrap
     from dualtrack.config import Settings
 
-    p = bootstrap(Settings(database_url=f"sqlite:///{db_path}", var_dir=db_path.parent / "var"))
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+
+            def count(sql: str) -> int:
+                return int(conn.execute(text(sql)).scalar_one())
+
+            decisions = count("SELECT count(*) FROM fraud_decisions")
+            ledgered = count("SELECT count(*) FROM ledger_entries WHERE action = 'fraud.decision'")
+            alerts = count("SELECT count(*) FROM fraud_alerts")
+            cases = count("SELECT count(*) FROM fraud_cases")
+    finally:
+        engine.dispose()
+    p = bootstrap(Settings(database_url=url, var_dir=var_dir))
     try:
         verdict = p.ledger.verify()
     finally:
@@ -382,6 +390,20 @@ def verify_durable(db_path: Path) -> dict[str, Any]:
         "ledger_verifies": verdict.ok,
         "ledger_entries": verdict.entries_checked,
     }
+
+
+def fresh_pg_database(url: str, name: str) -> str:
+    """A new, empty database ``name`` on the server of ``url`` (dropped first if there)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 BASELINE_APP = """
@@ -473,11 +495,18 @@ def main() -> None:
         help="paced phases run back to back on the same server; the target is judged on "
         "the median of their p99s",
     )
+    parser.add_argument(
+        "--pg-url",
+        help="serve from a fresh PostgreSQL database on this server (created as "
+        "dualtrack_http_bench) instead of a SQLite file; the SQLite-only comparison "
+        "(checkpoints inside commits) is then left out",
+    )
     args = parser.parse_args()
     shapes = parse_shapes(args.paced_shapes)
     seconds = 8.0 if args.quick else args.seconds
     tmp = Path(tempfile.mkdtemp(prefix="fraud-http-bench-"))
-    url, key, info = seed_database(tmp)
+    pg_url = fresh_pg_database(args.pg_url, "dualtrack_http_bench") if args.pg_url else None
+    url, key, info = seed_database(tmp, pg_url)
     # closed-loop phases (3,000 + 6,000 a second), the paced runs and the two comparison runs
     need = int(seconds * (9_000 + 3_000 * (len(shapes) * max(1, args.paced_repeats) + 2))) + 8_000
     frame = transactions(need)
@@ -507,7 +536,11 @@ def main() -> None:
             "paced_decisions_per_s": args.rate,
             "paced_shapes": [{"batch": b, "connections": c} for b, c in shapes],
             "server": "uvicorn, 1 worker, uvloop, httptools, no access log",
-            "database": "SQLite WAL, synchronous=FULL, group commit",
+            "database": (
+                "PostgreSQL (same machine), group commit"
+                if pg_url
+                else "SQLite WAL, synchronous=FULL, group commit"
+            ),
         },
         "model": info,
         "raw_lightgbm": raw_predict_rate(tmp, frame),
@@ -614,10 +647,10 @@ def main() -> None:
         proc.wait(10)
     # the same paced load on a fresh server without one of the serving-process policies:
     # Python's default garbage collector; SQLite's checkpoints inside request commits
-    for name, setting in (
-        ("paced_default_gc", "DUALTRACK_GC_FREEZE_S"),
-        ("paced_inline_checkpoints", "DUALTRACK_SQLITE_CHECKPOINT_S"),
-    ):
+    comparisons = [("paced_default_gc", "DUALTRACK_GC_FREEZE_S")]
+    if not pg_url:
+        comparisons.append(("paced_inline_checkpoints", "DUALTRACK_SQLITE_CHECKPOINT_S"))
+    for name, setting in comparisons:
         proc, port = start_server({**env, setting: "0"}, "dualtrack.api.app:create_app")
         try:
             asyncio.run(drive(port, "/api/v1/fraud/score", key, partition(take(2_000), 8, 1), 3.0))
@@ -625,7 +658,7 @@ def main() -> None:
         finally:
             proc.terminate()
             proc.wait(10)
-    out["durability_check"] = verify_durable(tmp / "bench.db")
+    out["durability_check"] = verify_durable(url, tmp / "var")
     single = out["fraud_score"]["single"]
     paced_result = out["fraud_score"]["paced"]
 

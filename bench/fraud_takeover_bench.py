@@ -44,25 +44,12 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from fraud_http_bench import cpu_model, seed_database, transactions
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from fraud_http_bench import cpu_model, fresh_pg_database, seed_database, transactions
+from sqlalchemy import select
 
 
 def _state_of(governed: Any) -> dict[str, Any]:
     return dict(governed.state._states)
-
-
-def _fresh_pg_database(url: str) -> str:
-    """A new, empty database on the server of ``url`` (dropped first if it is there)."""
-    base = make_url(url)
-    name = "dualtrack_takeover_bench"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def run(backend: str, url: str | None, args: argparse.Namespace) -> dict[str, Any]:
@@ -252,7 +239,7 @@ def main() -> None:
     logging.disable(logging.WARNING)
     backends: list[tuple[str, str | None]] = [("sqlite", None)]
     if args.pg_url:
-        backends.append(("postgresql", _fresh_pg_database(args.pg_url)))
+        backends.append(("postgresql", fresh_pg_database(args.pg_url, "dualtrack_takeover_bench")))
     results = [run(name, url, args) for name, url in backends]
     print(
         json.dumps(
