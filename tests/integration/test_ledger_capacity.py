@@ -5,24 +5,14 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from dualtrack.bootstrap import Platform
-from dualtrack.registry.domain import OpportunityArea, SystemAttributes
 from tests.conftest import People
+from tests.integration.test_registry_service import attributes
 
 _INT32_MAX = 2**31 - 1
 
 
 def register(platform: Platform, people: People, name: str) -> None:
-    platform.registry.register_system(
-        people.dev,
-        SystemAttributes(
-            name=name,
-            purpose="p",
-            business_function="b",
-            opportunity_area=OpportunityArea.WORKFLOW_AUTOMATION,
-            accountable_senior_manager="sam",
-            owner="dev",
-        ),
-    )
+    platform.registry.register_system(people.dev, attributes(name))
 
 
 def test_entries_past_the_32_bit_limit(platform: Platform, people: People) -> None:
