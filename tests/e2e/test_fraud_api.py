@@ -188,6 +188,8 @@ BAD = [
     ("duplicate IDs", [txn("B1"), txn("B1", offset=5)]),
     ("out of order in batch", [txn("B1", offset=100), txn("B2", offset=0)]),
     ("empty txn_id", [txn("")]),
+    ("blank customer_id", [txn("B1", customer_id=" ")]),  # its pseudonym would not be blank
+    ("empty payee_id", [txn("B1", payee_id="")]),
     ("long txn_id", [txn("X" * 65)]),
     ("not an object", ["T1"]),
     ("empty batch", []),

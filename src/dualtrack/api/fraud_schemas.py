@@ -16,7 +16,7 @@ from typing import Any, Final, Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from dualtrack.fraud.features import CHANNELS, TRANSACTION_SCHEMA
+from dualtrack.fraud.features import CHANNELS, KEY_COLUMNS, TRANSACTION_SCHEMA
 from dualtrack.fraud.governed import MAX_TXN_ID
 from dualtrack.fraud.validation import LABEL_COLUMNS, ValidationLimits
 
@@ -65,6 +65,8 @@ def _field(name: str, dtype: type[pl.DataType]) -> tuple[Any, Any]:
         return bool, Field(strict=True, description=doc)
     if name == "txn_id":
         return str, Field(min_length=1, max_length=MAX_TXN_ID, pattern=r"\S", description=doc)
+    if name in KEY_COLUMNS:  # the online state's keys: never blank
+        return str, Field(min_length=1, pattern=r"\S", description=doc)
     return str, Field(description=doc)
 
 

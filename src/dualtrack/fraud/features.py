@@ -186,6 +186,8 @@ _KEY_COLUMN: Final[dict[Entity, str]] = {
     "account": "account_id",
     "payee": "payee_id",
 }
+#: The columns the online state is keyed by: a blank value would pool unrelated payments.
+KEY_COLUMNS: Final[tuple[str, ...]] = tuple(_KEY_COLUMN.values())
 _MAX_WINDOW: Final = max(spec.window_s or 0 for spec in FEATURE_SPECS)
 
 #: What folding a transaction into the online state reads: its time, its amount and the

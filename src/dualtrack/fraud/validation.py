@@ -18,7 +18,7 @@ import polars as pl
 
 from dualtrack.fraud.datasets import ULB_FEATURES
 from dualtrack.fraud.errors import FraudInputError
-from dualtrack.fraud.features import CHANNELS, TRANSACTION_SCHEMA
+from dualtrack.fraud.features import CHANNELS, KEY_COLUMNS, TRANSACTION_SCHEMA
 
 #: Raw input columns each feature set expects (beyond ``txn_id``).
 INPUT_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -196,6 +196,8 @@ def validate_frame(
         for column in expected[1:]:
             flag(~frame[column].cast(pl.Float64).is_finite(), f"{column} is NaN or infinite")
     else:
+        for column in KEY_COLUMNS:
+            flag(frame[column].str.strip_chars().str.len_chars() == 0, f"empty {column}")
         currency = frame["currency"]
         flag(~currency.is_in(sorted(limits.currencies)), "unknown or unsupported currency")
         flag(~frame["channel"].is_in(list(CHANNELS)), "unknown channel")
@@ -214,6 +216,26 @@ def validate_frame(
             flag((ts < prior).fill_null(False) & fresh, "timestamp older than scored history")
     if problems:
         raise FraudInputError("invalid transactions: " + "; ".join(problems), problems=problems)
+
+
+def blank_keys(rows: Sequence[Mapping[str, object]]) -> list[str]:
+    """Rows whose customer, account or payee identifier is blank, as :func:`row_problems`
+    words them: for checking raw rows before a privacy policy turns a blank identifier into
+    a pseudonym that no longer looks blank."""
+    found: dict[str, list[int]] = {}
+    for i, row in enumerate(rows):
+        for column in KEY_COLUMNS:
+            value = row.get(column)
+            if isinstance(value, str) and not value.strip():
+                found.setdefault(f"empty {column}", []).append(i)
+    return [_rows_phrase(hit) + f": {what}" for what, hit in found.items()]
+
+
+def _rows_phrase(rows: Sequence[int]) -> str:
+    unique = sorted(set(rows))
+    shown = ", ".join(str(r) for r in unique[:5])
+    more = f" (+{len(unique) - 5} more)" if len(unique) > 5 else ""
+    return f"rows {shown}{more}"
 
 
 def row_problems(
@@ -263,6 +285,10 @@ def row_problems(
                 if value is not None and not math.isfinite(value):
                     flag(i, f"{column} is NaN or infinite")
             continue
+        for column in KEY_COLUMNS:
+            value = row[column]
+            if isinstance(value, str) and not value.strip():
+                flag(i, f"empty {column}")
         if row["currency"] not in limits.currencies:
             flag(i, "unknown or unsupported currency")
         if row["channel"] not in CHANNELS:
@@ -281,13 +307,7 @@ def row_problems(
         prior = (last_ts or {}).get(customer)
         if prior is not None and ts < prior and fresh:
             flag(i, "timestamp older than scored history")
-    problems = []
-    for what, hit in found.items():
-        unique = sorted(set(hit))
-        shown = ", ".join(str(r) for r in unique[:5])
-        more = f" (+{len(unique) - 5} more)" if len(unique) > 5 else ""
-        problems.append(f"rows {shown}{more}: {what}")
-    return problems
+    return [f"{_rows_phrase(hit)}: {what}" for what, hit in found.items()]
 
 
 __all__ = [
@@ -296,6 +316,7 @@ __all__ = [
     "ROW_PATH_MAX",
     "SMALL_BATCH",
     "ValidationLimits",
+    "blank_keys",
     "row_problems",
     "to_frame",
     "to_rows",
