@@ -56,6 +56,19 @@ def test_login_and_inventory(server: str, browser: object, tmp_path: Path) -> No
     page.close()
 
 
+def test_ledger_page_bounds(server: str, browser: object) -> None:
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(server + "/login")
+    page.fill("input[name=username]", "audrey")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#inventory")
+    assert page.goto(server + f"/ledger?before={2**63 - 1}").status == 200
+    # past 64 bits: refused, not passed to the database (it used to be a 500)
+    assert page.goto(server + f"/ledger?before={2**63}").status == 422
+    page.close()
+
+
 def test_senior_manager_approves_in_dashboard(server: str, browser: object) -> None:
     page = browser.new_page()  # type: ignore[attr-defined]
     page.goto(server + "/login")

@@ -27,11 +27,8 @@ from dualtrack.api.schemas import (
 )
 from dualtrack.controls.domain import EvidenceKind
 from dualtrack.errors import InvalidInput
-from dualtrack.ledger.domain import canonical_json, format_time
+from dualtrack.ledger.domain import MAX_SEQ, canonical_json, format_time
 from dualtrack.registry.domain import SystemAttributes
-
-# the largest ledger sequence number either database can hold (64-bit signed)
-MAX_SEQ = 2**63 - 1
 
 router = APIRouter(prefix="/api/v1")
 

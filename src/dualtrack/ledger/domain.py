@@ -17,6 +17,9 @@ from json.encoder import encode_basestring as _string  # json.dumps' encoder (en
 from typing import Any
 
 GENESIS_HASH = "0" * 64
+#: The largest sequence number either database holds (64-bit signed): a page "before" a
+#: larger one is refused rather than passed to the database, which would fail on it.
+MAX_SEQ = 2**63 - 1
 
 
 def canonical_json(value: Any) -> str:

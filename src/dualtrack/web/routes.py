@@ -11,7 +11,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi import APIRouter, FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -21,6 +21,7 @@ from dualtrack.bootstrap import Platform
 from dualtrack.config import Settings
 from dualtrack.errors import PlatformError
 from dualtrack.identity.domain import Actor, Role
+from dualtrack.ledger.domain import MAX_SEQ
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -192,7 +193,7 @@ def approve(request: Request, version_id: str, csrf_token: str = Form("")) -> HT
 
 
 @router.get("/ledger", response_class=HTMLResponse)
-def ledger(request: Request, before: int | None = None) -> HTMLResponse:
+def ledger(request: Request, before: int | None = Query(None, ge=1, le=MAX_SEQ)) -> HTMLResponse:
     current_actor(request)
     entries = platform_of(request).ledger.page(before_seq=before, limit=50)
     return render(request, "ledger.html", entries=entries)
