@@ -10,16 +10,13 @@ raises how many are tried per operation and role (the default keeps the suite fa
 
 from __future__ import annotations
 
-import base64
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from pydantic import SecretStr
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -27,13 +24,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from dualtrack.api.app import create_app
-from dualtrack.bootstrap import Platform, bootstrap
-from dualtrack.config import Settings
-from dualtrack.demo import SYSTEMS
-from dualtrack.screening import wiring as screening_wiring
-from dualtrack.vadealing import wiring as va_wiring
-from tests.conftest import make_people
-from tests.fraud_support import deploy_tiny
+from dualtrack.bootstrap import Platform
+from tests.e2e.fuzz_support import governed_platform
 
 EXAMPLES = int(os.environ.get("DUALTRACK_FUZZ_EXAMPLES", "8"))
 NOT_CONFIGURED = {"research-llm-unavailable", "privacy-profile-unavailable"}
@@ -47,25 +39,7 @@ def fuzz_platform(
 ) -> Iterator[tuple[Platform, dict[str, dict[str, str]]]]:
     """A platform with a user per role, the demo's AI systems, sanctions lists and dealers, a
     deployed fraud model, and an API key per role."""
-    base: Path = tmp_path_factory.mktemp("fuzz")
-    platform = bootstrap(
-        Settings(
-            database_url=f"sqlite:///{base / 'dualtrack.db'}",
-            var_dir=base / "var",
-            cookie_secure=False,
-            pseudonym_key=SecretStr("fuzz-pseudonym-key-0123456789"),
-            encryption_key=SecretStr(base64.b64encode(bytes(range(64))).decode()),
-        ),
-        run_migrations=True,
-    )
-    people = make_people(platform)
-    deploy_tiny(platform, people.dev, people.validator, people.compliance)
-    registered = {system.attributes.name for system in platform.registry.list_systems()}
-    for attributes in SYSTEMS:  # the demo's inventory, so every application finds its system
-        if attributes.name not in registered:
-            platform.registry.register_system(people.dev, attributes)
-    screening_wiring.seed_demo(platform)  # sanctions lists
-    va_wiring.seed_demo(platform)  # dealers, clients, FX rates
+    platform, people = governed_platform(tmp_path_factory.mktemp("fuzz"))
     keys = {
         name: {
             "Authorization": "Bearer "
