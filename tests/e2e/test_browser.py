@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,13 +57,19 @@ def test_login_and_inventory(server: str, browser: object, tmp_path: Path) -> No
     page.close()
 
 
-def test_ledger_page_bounds(server: str, browser: object) -> None:
+def logged_in(server: str, browser: object, username: str) -> Any:
+    """A new page, logged in as ``username``, on the inventory."""
     page = browser.new_page()  # type: ignore[attr-defined]
     page.goto(server + "/login")
-    page.fill("input[name=username]", "audrey")
+    page.fill("input[name=username]", username)
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_selector("#inventory")
+    return page
+
+
+def test_ledger_page_bounds(server: str, browser: object) -> None:
+    page = logged_in(server, browser, "audrey")
     assert page.goto(server + f"/ledger?before={2**63 - 1}").status == 200
     # past 64 bits: refused, not passed to the database (it used to be a 500)
     assert page.goto(server + f"/ledger?before={2**63}").status == 422
@@ -70,12 +77,7 @@ def test_ledger_page_bounds(server: str, browser: object) -> None:
 
 
 def test_senior_manager_approves_in_dashboard(server: str, browser: object) -> None:
-    page = browser.new_page()  # type: ignore[attr-defined]
-    page.goto(server + "/login")
-    page.fill("input[name=username]", "sam")
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("#inventory")
+    page = logged_in(server, browser, "sam")
     page.click("nav >> text=Approvals")
     page.wait_for_selector("#approvals")
     page.click("#approvals button:has-text('Approve')")
