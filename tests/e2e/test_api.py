@@ -152,6 +152,11 @@ async def test_unknown_ids_illegal_transitions_and_auth(
     assert_problem(r, 409)
     r = await client.get("/api/v1/systems?as_of=yesterday", headers=keys.dev)
     assert_problem(r, 422)
+    # a bare number is not a time (a lenient parser would read it as 1970 and answer [])
+    r = await client.get("/api/v1/systems?as_of=0.5", headers=keys.dev)
+    assert "ISO 8601" in assert_problem(r, 422, "invalid-input")["detail"]
+    r = await client.get("/api/v1/systems?as_of=2026-11-25T09:00:00", headers=keys.dev)
+    assert "timezone" in assert_problem(r, 422)["detail"]
 
 
 async def test_ledger_paging_bounds(client: httpx.AsyncClient, keys: Keys) -> None:

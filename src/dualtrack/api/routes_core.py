@@ -33,12 +33,18 @@ from dualtrack.registry.domain import SystemAttributes
 router = APIRouter(prefix="/api/v1")
 
 
-def _as_of(value: datetime | None) -> str | None:
+def _as_of(value: str | None) -> str | None:
+    """An ISO 8601 time with its timezone, as the ledger formats times; anything else (a
+    bare number included, which a lenient parser would read as Unix time) is refused."""
     if value is None:
         return None
-    if value.tzinfo is None:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput("as_of must be an ISO 8601 time, e.g. 2026-11-25T09:00:00Z") from None
+    if parsed.tzinfo is None:
         raise InvalidInput("as_of needs a timezone, e.g. 2026-11-25T09:00:00Z")
-    return format_time(value)
+    return format_time(parsed)
 
 
 @router.post("/systems", status_code=201, response_model=SystemPublic, tags=["inventory"])
@@ -53,7 +59,13 @@ def list_systems(
     platform: PlatformDep,
     actor: ActorDep,
     as_of: Annotated[
-        datetime | None, Query(description="Show the inventory as it stood at this time (UTC).")
+        str | None,
+        Query(
+            max_length=40,
+            description="Show the inventory as it stood at this time: ISO 8601 with a "
+            "timezone, e.g. 2026-11-25T09:00:00Z.",
+            json_schema_extra={"format": "date-time"},
+        ),
     ] = None,
 ) -> list[dict[str, Any]]:
     """The AI inventory, now or at a past time."""
