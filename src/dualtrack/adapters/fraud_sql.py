@@ -58,7 +58,13 @@ from dualtrack.adapters.fraud_tables import (
 )
 from dualtrack.adapters.group_commit import GroupCommitter
 from dualtrack.adapters.privacy_sql import SqlPolicyRepository
-from dualtrack.adapters.sql import SqlUnitOfWork, insert_rows, placeholder
+from dualtrack.adapters.sql import (
+    SqlLedgerRepository,
+    SqlUnitOfWork,
+    insert_rows,
+    placeholder,
+    utc_now,
+)
 from dualtrack.fraud.domain import Alert, Case, CaseStatus, Decision
 from dualtrack.fraud.governed import GovernedDecision, ScoringOwnedElsewhere
 from dualtrack.fraud.ports import Clock
@@ -396,11 +402,9 @@ def _state_events_by_id(conn: Connection, ids: Sequence[str]) -> dict[str, str |
 
 
 def ledger_head(reader: Engine) -> int:
-    """The position of the ledger's last entry (0 when it is empty), from the head row the
-    ledger keeps."""
-    head = core.ledger_head
+    """The position of the ledger's last entry (0 when it is empty), read on ``reader``."""
     with reader.connect() as conn:
-        return int(conn.execute(select(head.c.seq).where(head.c.id == 1)).scalar() or 0)
+        return SqlLedgerRepository(conn, utc_now).head()[0]
 
 
 def ledger_hash_at(reader: Engine, position: int) -> str | None:

@@ -18,10 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from dualtrack.fraud.features import CHANNELS, KEY_COLUMNS, TRANSACTION_SCHEMA
 from dualtrack.fraud.governed import MAX_TXN_ID
-from dualtrack.fraud.validation import LABEL_COLUMNS, ValidationLimits
+from dualtrack.fraud.validation import EARLIEST_TS, INT_RANGES, LABEL_COLUMNS, ValidationLimits
 
 _LIMITS: Final = ValidationLimits()
-_EARLIEST_TS: Final = 946_684_800  # 2000-01-01, as the scoring checks
 
 #: One line per field of a transaction (``hk_payments_v1``); the tests check it names
 #: exactly the fields of ``TRANSACTION_SCHEMA``.
@@ -42,8 +41,6 @@ FIELD_DOCS: Final[dict[str, str]] = {
     "is_overseas": "Whether the payment was made outside Hong Kong.",
 }
 
-_INT_BOUNDS: Final = {pl.Int64: (-(2**63), 2**63 - 1), pl.Int32: (-(2**31), 2**31 - 1)}
-
 
 def _field(name: str, dtype: type[pl.DataType]) -> tuple[Any, Any]:
     doc = FIELD_DOCS[name]
@@ -53,13 +50,13 @@ def _field(name: str, dtype: type[pl.DataType]) -> tuple[Any, Any]:
         codes = tuple(sorted(_LIMITS.currencies))
         return Literal[codes], Field(description=doc)
     if name == "ts":
-        return int, Field(ge=_EARLIEST_TS, strict=True, description=doc)
+        return int, Field(ge=EARLIEST_TS, strict=True, description=doc)
     if name == "amount":
         return float, Field(
             ge=0, le=_LIMITS.max_amount, allow_inf_nan=False, strict=True, description=doc
         )
-    if dtype in _INT_BOUNDS:
-        low, high = _INT_BOUNDS[dtype]
+    if dtype in INT_RANGES:
+        low, high = INT_RANGES[dtype]
         return int, Field(ge=low, le=high, strict=True, description=doc)
     if dtype is pl.Boolean:
         return bool, Field(strict=True, description=doc)

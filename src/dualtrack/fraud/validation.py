@@ -39,6 +39,8 @@ SMALL_BATCH = 32
 #: Requests up to this size are scored without building a Polars frame at all
 #: (:func:`to_rows` + :func:`row_problems`), the path real-time API traffic takes.
 ROW_PATH_MAX = 512
+#: The earliest transaction time accepted (2000-01-01 UTC, Unix seconds).
+EARLIEST_TS = 946_684_800
 #: Label columns that may ride along in files (never passed to the model).
 LABEL_COLUMNS: frozenset[str] = frozenset({"is_fraud", "typology", "Class"})
 _OPTIONAL = LABEL_COLUMNS
@@ -54,7 +56,8 @@ class ValidationLimits:
     max_amount: float = 1e9
 
 
-_INT_RANGES: dict[type[pl.DataType], tuple[int, int]] = {
+#: The range of each integer input column's type (a value outside is a wrong type).
+INT_RANGES: dict[type[pl.DataType], tuple[int, int]] = {
     pl.Int64: (-(2**63), 2**63 - 1),
     pl.Int32: (-(2**31), 2**31 - 1),
 }
@@ -120,7 +123,7 @@ def to_rows(rows: Sequence[Mapping[str, object]], feature_set: str) -> list[dict
     _check_fields(rows, feature_set)
     schema = _input_schema(feature_set)
     floats = [c for c, t in schema.items() if t is pl.Float64]
-    ranged = [(c, _INT_RANGES[t]) for c, t in schema.items() if t in _INT_RANGES]
+    ranged = [(c, INT_RANGES[t]) for c, t in schema.items() if t in INT_RANGES]
     out: list[dict[str, object]] = []
     for row in rows:
         typed: dict[str, Any] = {c: row[c] for c in schema}
@@ -203,7 +206,7 @@ def validate_frame(
         flag(~frame["channel"].is_in(list(CHANNELS)), "unknown channel")
         ts = frame["ts"]
         flag(ts > now_ts + limits.max_future_s, "timestamp is in the future")
-        flag(ts < 946_684_800, "timestamp is before 2000-01-01")
+        flag(ts < EARLIEST_TS, "timestamp is before 2000-01-01")
         fresh = ~ids.is_in(sorted(known_ids)) if known_ids else pl.Series([True] * frame.height)
         ordered = frame.select(
             (pl.col("ts").diff().over("customer_id").fill_null(0) < 0).alias("back")
@@ -298,7 +301,7 @@ def row_problems(
             continue
         if ts > now_ts + limits.max_future_s:
             flag(i, "timestamp is in the future")
-        if ts < 946_684_800:
+        if ts < EARLIEST_TS:
             flag(i, "timestamp is before 2000-01-01")
         fresh = row["txn_id"] not in known_ids
         if customer in newest and ts < newest[customer] and fresh:
@@ -311,7 +314,9 @@ def row_problems(
 
 
 __all__ = [
+    "EARLIEST_TS",
     "INPUT_COLUMNS",
+    "INT_RANGES",
     "LABEL_COLUMNS",
     "ROW_PATH_MAX",
     "SMALL_BATCH",
