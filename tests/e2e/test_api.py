@@ -104,6 +104,9 @@ async def test_self_approval_and_wrong_role_refused(client: httpx.AsyncClient, k
     [
         (lambda b: b | {"opportunity_area": "astrology"}, "opportunity_area"),
         (lambda b: b | {"customer_facing": "very"}, "customer_facing"),
+        # flags are true or false: 0/1 and "yes"/"no" would decide the tier on a guess
+        (lambda b: b | {"customer_facing": "no"}, "customer_facing"),
+        (lambda b: b | {"uses_personal_data": 1}, "uses_personal_data"),
         (lambda b: {k: v for k, v in b.items() if k != "name"}, "name"),
         (lambda b: b | {"tier": "LOW"}, "tier"),  # tiers are computed, never typed in
         (lambda b: b | {"name": ""}, "name"),

@@ -214,6 +214,10 @@ async def test_bad_input_is_a_4xx_problem_and_scores_nothing(
         )
         assert r.status_code == 422, (literal, r.text)
         assert "NaN or infinite" in r.text
+    for flag in (1, "yes"):  # explain/features are true or false, not a truthy guess
+        body = {"transactions": [ok], "explain": flag}
+        r = await client.post("/api/v1/fraud/score", json=body, headers=keys.dev)
+        assert r.status_code == 422 and "explain" in r.json()["detail"], (flag, r.text)
     # a batch is refused as a whole: the valid row was neither stored nor counted
     assert wiring.service(platform).state.load("customer:C0000009") is None
     with platform.uow() as uow:

@@ -260,6 +260,40 @@ async def test_bad_input_is_held_or_refused(
     assert r.status_code == 403
 
 
+async def test_times_dates_and_flags_take_only_their_documented_form(
+    client: httpx.AsyncClient, keys: Keys, demo: Platform
+) -> None:
+    """pydantic's lax parsing read a number (or a string of digits) as Unix time and a time
+    without a timezone as it came, and 1 or "yes" as true: refused now, before anything is
+    written, because each would be a wrong date or action kept for years."""
+    carol = keys.compliance
+    before = len(_actions(demo))
+    rate = {"currency": "BTC", "hkd_per_unit": "1", "source": "test"}
+    for as_of in (1764000000, "1764000000", 0.5, "2026-11-25T09:00:00", "25/11/2026"):
+        r = await client.post("/api/v1/va/fx-rates", json=rate | {"as_of": as_of}, headers=carol)
+        assert r.status_code == 422, (as_of, r.text)
+        assert "as_of" in r.json()["detail"]
+    for at in (1764000000, "1764000000"):
+        r = await client.post("/api/v1/va/transactions/check", json=_tx(at=at), headers=carol)
+        assert r.status_code == 422 and "at" in r.json()["detail"], r.text
+    capital = {"paid_up_hkd": "5000000", "liquid_hkd": "3000000"}
+    for as_of in (0, 20261125):
+        r = await client.post(
+            "/api/v1/va/firms/harbour-otc/capital", json=capital | {"as_of": as_of}, headers=carol
+        )
+        assert r.status_code == 422 and "as_of" in r.json()["detail"], r.text
+    # Deleting records needs the literal true; 1 and "yes" are refused, nothing is deleted.
+    for flag in (1, "yes", "true"):
+        r = await client.post("/api/v1/va/retention", json={"apply": flag}, headers=carol)
+        assert r.status_code == 422 and "apply" in r.json()["detail"], r.text
+    assert len(_actions(demo)) == before
+    # The documented forms still work.
+    ok = rate | {"as_of": "2026-11-25T09:00:00+08:00"}
+    r = await client.post("/api/v1/va/fx-rates", json=ok, headers=carol)
+    assert r.status_code == 201, r.text
+    assert r.json()["as_of"] == "2026-11-25T09:00:00+08:00"
+
+
 async def test_case_workflow_and_str(client: httpx.AsyncClient, keys: Keys, demo: Platform) -> None:
     carol = keys.compliance
     queue = (await client.get("/api/v1/va/cases", headers=carol)).json()

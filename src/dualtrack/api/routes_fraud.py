@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 
 from dualtrack.api.deps import ActorDep, PlatformDep
 from dualtrack.api.fraud_schemas import ScoreResponse, Transaction
-from dualtrack.api.schemas import Strict
+from dualtrack.api.schemas import Flag, Strict
 from dualtrack.bootstrap import Platform
 from dualtrack.fraud import wiring
 from dualtrack.fraud.domain import CaseStatus
@@ -100,8 +100,8 @@ class ScoreRequest(Strict):
     transactions: list[dict[str, Any]] = Field(
         min_length=1, json_schema_extra={"items": Transaction.model_json_schema()}
     )
-    explain: bool = False
-    features: bool = Field(False, description="Also return the feature values used.")
+    explain: Flag = False
+    features: Flag = Field(False, description="Also return the feature values used.")
 
 
 class Verdict(Strict):

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from dualtrack.api.deps import ActorDep, PlatformDep
-from dualtrack.api.schemas import Strict
+from dualtrack.api.schemas import Flag, Strict
 from dualtrack.errors import InvalidInput
 from dualtrack.privacy.domain import Finding
 from dualtrack.privacy.streaming import decode_bytes
@@ -30,7 +30,7 @@ ReasonText = Annotated[str, StringConstraints(min_length=3, max_length=2000, str
 class ScanRequest(Strict):
     text: Annotated[str, StringConstraints(min_length=1)]
     profile: Literal["default", "spacy"] = "default"
-    include_text: bool = Field(
+    include_text: Flag = Field(
         False, description="Also return each finding's matched text (off by default)."
     )
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from pydantic import Field, StringConstraints, model_validator
 
 from dualtrack.api.deps import ActorDep, PlatformDep
-from dualtrack.api.schemas import Strict
+from dualtrack.api.schemas import Flag, Strict
 from dualtrack.errors import InvalidInput
 from dualtrack.identity.domain import Role
 from dualtrack.research.wiring import (
@@ -44,7 +44,7 @@ class AskRequest(Strict):
     client_id: ClientId | None = Field(
         None, description="The client the question is for (opt-outs apply; pseudonymised)."
     )
-    request_human: bool = Field(False, description="Route to a member of staff instead.")
+    request_human: Flag = Field(False, description="Route to a member of staff instead.")
 
 
 class ReviewDecisionRequest(Strict):
@@ -55,7 +55,7 @@ class ReviewDecisionRequest(Strict):
 
 class OptOutRequest(Strict):
     client_id: ClientId
-    opted_out: bool = True
+    opted_out: Flag = True
 
 
 class SqlRequest(Strict):

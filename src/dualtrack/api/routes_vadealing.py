@@ -8,7 +8,6 @@ why a transaction is held could tip them off (AMLO s.25A; VA-AML-11).
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -17,7 +16,7 @@ from fastapi.responses import PlainTextResponse
 from pydantic import Field, StringConstraints
 
 from dualtrack.api.deps import ActorDep, PlatformDep
-from dualtrack.api.schemas import Strict
+from dualtrack.api.schemas import Flag, IsoDate, IsoTime, Strict
 from dualtrack.vadealing.domain import ObservedTransfer
 from dualtrack.vadealing.wiring import client_view, parse_transaction, service
 
@@ -57,7 +56,7 @@ class TransactionIn(Strict):
     kind: Literal["transfer_out", "transfer_in", "buy", "sell"]
     asset: Annotated[str, StringConstraints(min_length=1, max_length=20)]
     quantity: Decimal = Field(description='Units of the asset, e.g. "0.015".')
-    at: datetime = Field(description="Trade time with a timezone (the HKD rate is taken here).")
+    at: IsoTime = Field(description="Trade time with a timezone (the HKD rate is taken here).")
     chain: Literal["bitcoin", "ethereum"] | None = None
     client_wallet: Annotated[str, StringConstraints(max_length=200)] | None = None
     firm_wallet: Annotated[str, StringConstraints(max_length=200)] | None = None
@@ -87,14 +86,14 @@ class OfficerIn(Strict):
 
 class FitAndProperIn(Strict):
     outcome: Literal["passed", "failed", "pending"]
-    checked_on: date
+    checked_on: IsoDate
     reference: Short = ""
 
 
 class CapitalIn(Strict):
     paid_up_hkd: Decimal
     liquid_hkd: Decimal
-    as_of: date
+    as_of: IsoDate
 
 
 class WalletIn(Strict):
@@ -123,7 +122,7 @@ class ObservedIn(Strict):
     to_address: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     asset: Annotated[str, StringConstraints(min_length=1, max_length=20)]
     quantity: Decimal
-    observed_at: datetime
+    observed_at: IsoTime
 
 
 class ClientIn(Strict):
@@ -133,14 +132,14 @@ class ClientIn(Strict):
 
 class CddIn(Strict):
     status: Literal["pending", "verified", "expired", "high_risk", "enhanced_due_diligence"]
-    verified_on: date | None = None
-    review_due: date | None = None
+    verified_on: IsoDate | None = None
+    review_due: IsoDate | None = None
 
 
 class RateIn(Strict):
     currency: Annotated[str, StringConstraints(min_length=1, max_length=20)]
     hkd_per_unit: Decimal
-    as_of: datetime
+    as_of: IsoTime
     source: Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
@@ -150,8 +149,8 @@ class CaseAction(Strict):
 
 
 class RetentionIn(Strict):
-    apply: bool = False
-    on: date | None = Field(None, description="Evaluate as of this date (dry runs only).")
+    apply: Flag = False
+    on: IsoDate | None = Field(None, description="Evaluate as of this date (dry runs only).")
     record_ids: list[Annotated[str, StringConstraints(max_length=100)]] = Field(
         default_factory=list, max_length=1000
     )

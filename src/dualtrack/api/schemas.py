@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints
 
 from dualtrack.identity.domain import Role
 from dualtrack.registry.domain import OpportunityArea
@@ -12,6 +13,41 @@ from dualtrack.registry.domain import OpportunityArea
 Text200 = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 Text2000 = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+def _iso_time(value: object) -> datetime:
+    """pydantic's own parsing reads a number, or a string of digits, as Unix time and takes a
+    time without a timezone as it comes: a silent wrong date in a record kept for years."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 time with a timezone, e.g. 2026-11-25T09:00:00+08:00")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be an ISO 8601 time, e.g. 2026-11-25T09:00:00+08:00") from None
+    if parsed.tzinfo is None:
+        raise ValueError("needs a timezone, e.g. 2026-11-25T09:00:00+08:00")
+    return parsed
+
+
+def _iso_date(value: object) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 date, e.g. 2026-11-25")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be an ISO 8601 date, e.g. 2026-11-25") from None
+
+
+# Request fields take only what their JSON schema says: ISO 8601 text for times and dates,
+# true/false for flags (pydantic's lax mode would read 1, "yes" or "on" as true, and
+# 1700000000 as a date).
+IsoTime = Annotated[datetime, BeforeValidator(_iso_time)]
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+Flag = StrictBool
 
 
 class Strict(BaseModel):
@@ -27,13 +63,13 @@ class SystemCreate(Strict):
     opportunity_area: OpportunityArea
     accountable_senior_manager: Text200
     owner: Text200
-    customer_facing: bool = False
-    gives_investment_advice: bool = Field(
+    customer_facing: Flag = False
+    gives_investment_advice: Flag = Field(
         False, description="Gives investment recommendations, advice or research to clients."
     )
-    generative: bool = False
-    uses_personal_data: bool = False
-    third_party_provider: bool = False
+    generative: Flag = False
+    uses_personal_data: Flag = False
+    third_party_provider: Flag = False
     protected_attributes: list[Text200] = Field(default_factory=list, max_length=20)
 
 
@@ -46,11 +82,11 @@ class SystemUpdate(Strict):
     opportunity_area: OpportunityArea | None = None
     accountable_senior_manager: Text200 | None = None
     owner: Text200 | None = None
-    customer_facing: bool | None = None
-    gives_investment_advice: bool | None = None
-    generative: bool | None = None
-    uses_personal_data: bool | None = None
-    third_party_provider: bool | None = None
+    customer_facing: Flag | None = None
+    gives_investment_advice: Flag | None = None
+    generative: Flag | None = None
+    uses_personal_data: Flag | None = None
+    third_party_provider: Flag | None = None
     protected_attributes: list[Text200] | None = Field(None, max_length=20)
 
 
