@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import text
 
 from dualtrack.adapters.screening_sql import (
     AmbientLedgerSink,
@@ -133,6 +134,48 @@ def test_va_repositories_round_trip(platform: Platform) -> None:
     assert [r[0] for r in cases.resolved_rows()] == ["vacase-1"]
     assert cases.delete_cases(["vacase-1"]) == 1
     assert cases.get_case("vacase-1") is None
+
+
+def _linked_entry(tx_id: str, hours: int) -> LinkedEntry:
+    return LinkedEntry(
+        tx_id, "C-1", "buy", "BTC", Decimal("0.1"), Decimal("70000"),
+        T0 + timedelta(hours=hours), None, "allow",
+    )  # fmt: skip
+
+
+def set_next_linked_id(platform: Platform, next_id: int) -> None:
+    """As if ``next_id - 1`` rows had been linked before."""
+    with platform.engine.begin() as conn:
+        if platform.engine.dialect.name == "postgresql":
+            conn.execute(
+                text("SELECT setval(pg_get_serial_sequence('va_linked', 'id'), :n)"),
+                {"n": next_id - 1},
+            )
+        else:  # SQLite's rowid follows the largest key
+            conn.execute(
+                text(
+                    "INSERT INTO va_linked (id, key, at, tx_id, data) VALUES (:n, 'x', '', '', '')"
+                ),
+                {"n": next_id - 1},
+            )
+
+
+def test_linked_history_past_the_32_bit_limit(platform: Platform) -> None:
+    """Every checked transaction adds linked rows that are kept for years: the key must not
+    stop at 2**31 - 1 (on PostgreSQL neither the column nor the sequence behind it)."""
+    linked = SqlLinkedTransactionStore(AmbientUnit(platform.engine))
+    linked.append("client:C-1", _linked_entry("tx-before", 0))
+    set_next_linked_id(platform, 2**31)
+    linked.append("client:C-1", _linked_entry("tx-after", 1))
+    linked.append("client:C-1", _linked_entry("tx-later", 1))  # same time: key order decides
+    assert [e.tx_id for e in linked.since("client:C-1", T0)] == [
+        "tx-before",
+        "tx-after",
+        "tx-later",
+    ]
+    with platform.engine.connect() as conn:
+        ids = conn.execute(text("SELECT id FROM va_linked WHERE tx_id LIKE 'tx-%' ORDER BY id"))
+        assert list(ids.scalars()) == [1, 2**31, 2**31 + 1]
 
 
 def test_screening_store_versions_and_clearances(platform: Platform) -> None:

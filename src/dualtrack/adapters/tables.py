@@ -126,11 +126,12 @@ validation_runs = Table(
     Index("ix_validation_runs_version", "version_id"),
 )
 
-# Ledger sequence numbers are 64-bit: one entry per fraud decision would exhaust PostgreSQL's
-# 32-bit INTEGER (2,147,483,647) in about 14 months at 5M decisions a day, well inside the
-# five years records are kept. SQLite's INTEGER is already 64-bit, and stays INTEGER there so
-# that the key remains the table's rowid.
-LEDGER_SEQ = BigInteger().with_variant(Integer(), "sqlite")
+# Keys that grow with traffic are 64-bit: one ledger entry per fraud decision would exhaust
+# PostgreSQL's 32-bit INTEGER (2,147,483,647) in about 14 months at 5M decisions a day, well
+# inside the five years records are kept. SQLite's INTEGER is already 64-bit, and stays
+# INTEGER there so that the key remains the table's rowid.
+BIG_KEY = BigInteger().with_variant(Integer(), "sqlite")
+LEDGER_SEQ = BIG_KEY
 
 ledger_entries = Table(
     "ledger_entries",

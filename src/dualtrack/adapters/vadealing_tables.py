@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text
 
-from dualtrack.adapters.tables import metadata
+from dualtrack.adapters.tables import BIG_KEY, metadata
 
 va_firms = Table(
     "va_firms",
@@ -51,10 +51,11 @@ va_fx_rates = Table(
 )
 
 # Checked transactions kept for linking, partitioned by key (client:<id>, wallet:<chain>:<a>).
+# One or two rows per checked transaction, kept for the retention period: a 64-bit key.
 va_linked = Table(
     "va_linked",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("id", BIG_KEY, primary_key=True, autoincrement=True),
     Column("key", String(250), nullable=False),
     Column("at", String(40), nullable=False),
     Column("tx_id", String(100), nullable=False),
