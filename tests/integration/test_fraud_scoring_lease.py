@@ -10,12 +10,13 @@ from typing import Any
 import numpy as np
 import polars as pl
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from dualtrack.adapters.fraud_sql import SqlScoringLease, SqlStateSnapshots
 from dualtrack.adapters.fraud_tables import (
     fraud_decisions,
     fraud_scoring_owner,
+    fraud_state_snapshot_parts,
     fraud_state_snapshots,
 )
 from dualtrack.bootstrap import Platform, bootstrap
@@ -305,6 +306,61 @@ def test_a_later_saved_state_is_never_replaced_by_an_earlier_one(platform: Platf
     assert saved.describe() == got._replace(body=None)
     saved.clear()
     assert saved.get() is None
+
+
+def test_a_saved_state_is_stored_in_parts_and_used_only_whole(
+    platform: Platform, people: People
+) -> None:
+    """The state goes in parts (no one value grows with the whole state: PostgreSQL's
+    field limit is 1 GB); it loads only if every part listed in its signed header is there
+    unchanged, and it is replaced or deleted with all of its parts."""
+    rows, _expected = _deployed_stream(platform, people)
+    wiring.scoring_service(platform).score(rows[:400])
+    state = wiring.service(platform).state
+    assert isinstance(state, InMemoryFeatureStateStore)
+    snapshots = wiring.snapshots(platform)
+    snapshots.part_events = 100
+    with platform.uow() as uow:
+        head, head_hash = uow.audit.head()
+    size = snapshots.save(state, head)
+    saved = snapshots.stored.get()
+    assert size is not None and saved is not None and saved.size == size
+    assert len(saved.parts) >= 3 * 400 // 100, "customer, account and payee events"
+    assert size == len(saved.body or b"") + sum(len(p) for p in saved.parts)
+
+    def loads() -> bool:
+        fresh = InMemoryFeatureStateStore()
+        fresh.save("customer:sentinel", next(iter(state._states.values())))
+        position = snapshots.load(fresh)
+        if position is None:
+            assert list(fresh._states) == ["customer:sentinel"], "left alone"
+            return False
+        assert position == head and fresh._states == state._states
+        return True
+
+    assert loads()
+    parts = fraud_state_snapshot_parts
+    with platform.engine.begin() as conn:  # one part changed
+        conn.execute(
+            update(parts).where(parts.c.part == 1).values(body=saved.parts[2])
+        )  # fmt: skip
+    assert not loads()
+    with platform.engine.begin() as conn:  # one part missing
+        conn.execute(update(parts).where(parts.c.part == 1).values(body=saved.parts[1]))
+    assert loads()
+    with platform.engine.begin() as conn:
+        conn.execute(delete(parts).where(parts.c.part == len(saved.parts) - 1))
+    assert not loads()
+
+    # a state with fewer parts replaces every part of the old one, in one transaction
+    snapshots.part_events = 10**9
+    assert snapshots.save(state, head + 1, head_hash)
+    with platform.engine.connect() as conn:
+        assert conn.execute(select(parts.c.part, parts.c.position)).all() == [(0, head + 1)]
+    snapshots.stored.discard(head + 1, head_hash)
+    with platform.engine.connect() as conn:
+        assert conn.execute(select(parts.c.part)).all() == []
+        assert conn.execute(select(fraud_state_snapshots.c.name)).all() == []
 
 
 def test_a_process_starts_from_the_state_its_predecessor_saved(

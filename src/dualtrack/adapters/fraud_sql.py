@@ -54,6 +54,7 @@ from dualtrack.adapters.fraud_tables import (
     fraud_cases,
     fraud_decisions,
     fraud_scoring_owner,
+    fraud_state_snapshot_parts,
     fraud_state_snapshots,
 )
 from dualtrack.adapters.group_commit import GroupCommitter
@@ -796,7 +797,8 @@ class SqlScoringLease:
 
 class SavedState(NamedTuple):
     """A saved feature state as stored: which ledger entry it is exact at, when and where
-    it was saved, its size, and (from :meth:`SqlStateSnapshots.get` only) its body."""
+    it was saved, its size (header and parts), and (from :meth:`SqlStateSnapshots.get`
+    only) its header and its parts in order."""
 
     position: int
     ledger_hash: str
@@ -804,15 +806,18 @@ class SavedState(NamedTuple):
     saved_by: str
     size: int
     body: bytes | None = None
+    parts: tuple[bytes, ...] = ()
 
 
 class SqlStateSnapshots:
-    """The last saved feature state for ``name`` (default ``fraud.score``): one row,
-    replaced only by a state exact at a later ledger position, so a slow writer of an older
-    state (a standby's checkpoint finishing after the holder's stop) cannot undo a newer
-    one. The row is read ``FOR UPDATE`` (PostgreSQL) in the platform's write transaction
-    (``BEGIN IMMEDIATE`` on SQLite), as the lease is; plain reads go to ``reader`` (the
-    fraud read engine: :func:`read_engine`), so they never wait for the writer."""
+    """The last saved feature state for ``name`` (default ``fraud.score``): a header row
+    (``fraud_state_snapshots``) and its parts (``fraud_state_snapshot_parts``), replaced
+    together, in one transaction, and only by a state exact at a later ledger position, so
+    a slow writer of an older state (a standby's checkpoint finishing after the holder's
+    stop) cannot undo a newer one. The header is read ``FOR UPDATE`` (PostgreSQL) in the
+    platform's write transaction (``BEGIN IMMEDIATE`` on SQLite), as the lease is; plain
+    reads go to ``reader`` (the fraud read engine: :func:`read_engine`), so they never wait
+    for the writer."""
 
     def __init__(
         self,
@@ -829,16 +834,19 @@ class SqlStateSnapshots:
         self._clock = clock
         self.host = host if host is not None else socket.gethostname()
 
-    def put(self, position: int, ledger_hash: str, body: bytes) -> bool:
-        """Store ``body`` as the state exact at ``position``; False (nothing written) if
-        the stored one is exact at that position or a later one."""
-        table = fraud_state_snapshots
+    def put(
+        self, position: int, ledger_hash: str, body: bytes, parts: Sequence[bytes] = ()
+    ) -> bool:
+        """Store ``body`` (the header) and ``parts`` as the state exact at ``position``;
+        False (nothing written) if the stored one is exact at that position or a later
+        one."""
+        table, parts_table = fraud_state_snapshots, fraud_state_snapshot_parts
         values = {
             "position": position,
             "ledger_hash": ledger_hash,
             "saved_at": datetime.fromtimestamp(self._clock(), UTC).isoformat(timespec="seconds"),
             "saved_by": self.host[:255],
-            "size": len(body),
+            "size": len(body) + sum(len(part) for part in parts),
             "body": body,
         }
         try:
@@ -852,38 +860,64 @@ class SqlStateSnapshots:
                     conn.execute(update(table).where(table.c.name == self.name).values(**values))
                 else:
                     return False
+                conn.execute(delete(parts_table).where(parts_table.c.name == self.name))
+                for number, part in enumerate(parts):  # one at a time: parts are large
+                    conn.execute(
+                        insert(parts_table).values(
+                            name=self.name, part=number, position=position, body=part
+                        )
+                    )
         except IntegrityError:  # another process inserted the first row meanwhile
             return False
         return True
 
     def get(self) -> SavedState | None:
-        """The stored state with its body (None if none was saved)."""
-        return self._read(with_body=True)
+        """The stored state with its header and parts (None if none was saved). Parts are
+        read in the same read transaction as the header; those of another position (a save
+        that replaced them in between, on PostgreSQL) are left out, which the header's
+        list of parts then reveals."""
+        with self._reader.connect() as conn, conn.begin():
+            saved = self._read(conn, with_body=True)
+            if saved is None:
+                return None
+            t = fraud_state_snapshot_parts
+            rows = conn.execute(
+                select(t.c.body)
+                .where(t.c.name == self.name, t.c.position == saved.position)
+                .order_by(t.c.part)
+            )
+            return saved._replace(parts=tuple(bytes(row[0]) for row in rows))
 
     def describe(self) -> SavedState | None:
         """The stored state without its body."""
-        return self._read(with_body=False)
+        with self._reader.connect() as conn:
+            return self._read(conn, with_body=False)
 
     def clear(self) -> None:
         with self._engine.begin() as conn:
-            conn.execute(
-                delete(fraud_state_snapshots).where(fraud_state_snapshots.c.name == self.name)
-            )
+            for table in (fraud_state_snapshots, fraud_state_snapshot_parts):
+                conn.execute(delete(table).where(table.c.name == self.name))
 
     def discard(self, position: int, ledger_hash: str) -> None:
         """Delete the stored state if it is still the one saved at ``position`` with
         ``ledger_hash`` (one found unusable), not one saved since."""
-        table = fraud_state_snapshots
+        table, parts_table = fraud_state_snapshots, fraud_state_snapshot_parts
         with self._engine.begin() as conn:
-            conn.execute(
+            gone = conn.execute(
                 delete(table).where(
                     table.c.name == self.name,
                     table.c.position == position,
                     table.c.ledger_hash == ledger_hash,
                 )
-            )
+            ).rowcount
+            if gone:
+                conn.execute(
+                    delete(parts_table).where(
+                        parts_table.c.name == self.name, parts_table.c.position == position
+                    )
+                )
 
-    def _read(self, *, with_body: bool) -> SavedState | None:
+    def _read(self, conn: Connection, *, with_body: bool) -> SavedState | None:
         table = fraud_state_snapshots
         columns = [
             table.c.position,
@@ -894,8 +928,7 @@ class SqlStateSnapshots:
         ]
         if with_body:
             columns.append(table.c.body)
-        with self._reader.connect() as conn:
-            row = conn.execute(select(*columns).where(table.c.name == self.name)).first()
+        row = conn.execute(select(*columns).where(table.c.name == self.name)).first()
         if row is None:
             return None
         body = bytes(row[5]) if with_body else None

@@ -85,7 +85,8 @@ fraud_scoring_owner = Table(
 #: The last saved fraud feature state (one row per name, ``fraud.score``): kept in the
 #: database, not on the scoring machine, so that whichever process takes the lease next,
 #: on any machine, starts from it. ``position`` and ``ledger_hash`` say which ledger entry
-#: the state is exact at; ``body`` is signed and compressed (see ``fraud.wiring``).
+#: the state is exact at; ``body`` is the signed header (see ``fraud.wiring``) and the state
+#: itself is in ``fraud_state_snapshot_parts``.
 fraud_state_snapshots = Table(
     "fraud_state_snapshots",
     metadata,
@@ -95,5 +96,17 @@ fraud_state_snapshots = Table(
     Column("saved_at", String(32), nullable=False),
     Column("saved_by", String(255), nullable=False),
     Column("size", BigInteger, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+)
+
+#: The saved state's compressed parts, in order (``part`` from 0), each a slice of whole
+#: keys, so that no one value grows with the whole state (PostgreSQL's limit is 1 GB).
+#: ``position`` ties them to the header row they were saved with.
+fraud_state_snapshot_parts = Table(
+    "fraud_state_snapshot_parts",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("part", Integer, primary_key=True, autoincrement=False),
+    Column("position", BigInteger, nullable=False),
     Column("body", LargeBinary, nullable=False),
 )

@@ -72,7 +72,7 @@ from dualtrack.fraud.governed import (
     GovernedFraudService,
     ScoringOwnedElsewhere,
 )
-from dualtrack.fraud.memory import InMemoryFeatureStateStore
+from dualtrack.fraud.memory import PART_EVENTS, InMemoryFeatureStateStore
 from dualtrack.fraud.model import TrainingResult, train_model
 from dualtrack.fraud.service import CaseService, RuleSet, SystemClock
 from dualtrack.fraud.simulator import HKPaymentsSimulator, SimulatorConfig
@@ -413,27 +413,45 @@ class StateSnapshots:
     have to wait for the ledger to pass its position); the state is then built from every
     stored decision, as without one."""
 
-    def __init__(self, stored: SqlStateSnapshots, key: bytes, reader: Any) -> None:
+    def __init__(
+        self,
+        stored: SqlStateSnapshots,
+        key: bytes,
+        reader: Any,
+        *,
+        part_events: int = PART_EVENTS,
+    ) -> None:
         self.stored = stored
         self._key = key
         self._reader = reader
+        self.part_events = part_events
 
     def save(self, state: object, position: int, ledger_hash: str | None = None) -> int | None:
         """Save ``state`` as exact at ledger ``position`` (``ledger_hash`` is looked up when
         not given); returns the bytes stored, or None when nothing was: a state of another
-        kind, no ledger entry at ``position``, or a state saved at a later position."""
+        kind, no ledger entry at ``position``, or a state saved at a later position.
+
+        The state goes in compressed parts of whole keys (:meth:`~InMemoryFeatureStateStore.
+        dump_parts`); the header lists each part's SHA-256 and is signed (HMAC-SHA256), so
+        a changed, missing, extra or reordered part makes the whole state unusable."""
         if not isinstance(state, InMemoryFeatureStateStore):
             return None
         if ledger_hash is None:
             ledger_hash = ledger_hash_at(self._reader, position)
             if ledger_hash is None:
                 return None
-        header = orjson.dumps({"position": position, "ledger_hash": ledger_hash})
         with _collector_paused():
-            dumped = state.dump()
-        body = zlib.compress(header + b"\n" + dumped, 1)
-        signed = hmac.new(self._key, body, hashlib.sha256).digest() + body
-        return len(signed) if self.stored.put(position, ledger_hash, signed) else None
+            parts = [zlib.compress(part, 1) for part in state.dump_parts(self.part_events)]
+        header = orjson.dumps(
+            {
+                "position": position,
+                "ledger_hash": ledger_hash,
+                "parts": [hashlib.sha256(part).hexdigest() for part in parts],
+            }
+        )
+        signed = hmac.new(self._key, header, hashlib.sha256).digest() + header
+        stored = self.stored.put(position, ledger_hash, signed, parts)
+        return len(signed) + sum(len(part) for part in parts) if stored else None
 
     def load(self, state: object) -> int | None:
         """Restore ``state`` from the saved one and return its ledger position, or None
@@ -450,17 +468,22 @@ class StateSnapshots:
         started = time.perf_counter()
         try:
             signed = saved.body
-            body = signed[32:]
-            expected = hmac.new(self._key, body, hashlib.sha256).digest()
+            header = signed[32:]
+            expected = hmac.new(self._key, header, hashlib.sha256).digest()
             if not hmac.compare_digest(signed[:32], expected):
                 raise ValueError("its signature does not verify")
-            header, _, payload = zlib.decompress(body).partition(b"\n")
             meta = orjson.loads(header)
             position, ledger_hash = int(meta["position"]), str(meta["ledger_hash"])
+            digests = [hashlib.sha256(part).hexdigest() for part in saved.parts]
+            if digests != list(meta["parts"]):
+                raise ValueError(
+                    f"its parts do not match its header ({len(saved.parts)} read, "
+                    f"{len(meta['parts'])} listed)"
+                )
             if ledger_hash_at(self._reader, position) != ledger_hash:
                 raise _OtherLedger("it does not belong to this database's ledger")
             with _collector_paused():
-                state.restore(payload)
+                state.restore_parts(zlib.decompress(part) for part in saved.parts)
         except _OtherLedger as exc:
             # it can never be used on this database, and it may be ahead of the ledger (one
             # restored from a backup), where no save would replace it: deleted

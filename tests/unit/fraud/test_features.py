@@ -16,6 +16,8 @@ from dualtrack.fraud.features import (
     WEEK,
     OnlineFeatureEngine,
     compute_batch,
+    dump_states,
+    load_states,
     state_event,
     window_events,
 )
@@ -201,6 +203,34 @@ def test_a_saved_state_restores_to_the_same_state_and_features(stream: pl.DataFr
     assert restored._states == first._states and len(restored) > 1_000
     resumed = np.array([OnlineFeatureEngine(restored).features(row) for row in rows[3_000:]])
     np.testing.assert_array_equal(resumed, never_stopped[3_000:])
+
+
+def test_a_state_saved_in_parts_restores_to_the_same_state(stream: pl.DataFrame) -> None:
+    """Parts hold whole keys, close once they reach their event budget, and together
+    restore the same state as one dump; a bad part leaves the state as it was."""
+    store = InMemoryFeatureStateStore()
+    engine = OnlineFeatureEngine(store)
+    for row in stream.head(3_000).iter_rows(named=True):
+        engine.features(row)
+    parts = list(store.dump_parts(part_events=2_000))
+    total = sum(len(s.events) - s.offset for s in store._states.values())
+    assert len(parts) >= total // 2_000 >= 2
+    seen: list[str] = []
+    for part in parts:
+        states = load_states(part)
+        assert states, "no empty part"
+        seen += states
+    assert seen == list(store._states), "every key once, in order, never split"
+    restored = InMemoryFeatureStateStore()
+    restored.restore_parts(parts)
+    assert restored._states == store._states
+    assert list(store.dump_parts()) == [store.dump()], "a small state is one part"
+    assert list(InMemoryFeatureStateStore().dump_parts()) == [dump_states({})]
+
+    bad = [parts[0], parts[1].replace(STATE_FORMAT.encode(), b"dualtrack.fraud.state/0:old")]
+    with pytest.raises(ValueError, match="another feature definition"):
+        restored.restore_parts(bad)
+    assert restored._states == store._states, "left as it was"
 
 
 def test_a_state_saved_under_another_feature_definition_is_refused() -> None:
