@@ -6,6 +6,10 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 export UV_NO_PROGRESS := 1
 export DO_NOT_TRACK := 1
+# Compile bytecode at install time: uv does not by default, and where PYTHONDONTWRITEBYTECODE
+# is set (as on our CI machines) every process would otherwise compile scikit-learn, pandas
+# and the rest from source at each start (measured: importing the fraud API 15 s, 5.8 s).
+export UV_COMPILE_BYTECODE := 1
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 .PHONY: demo test lint bench bench-quick system-deps clean
