@@ -319,7 +319,7 @@ def test_a_saved_state_is_stored_in_parts_and_used_only_whole(
     state = wiring.service(platform).state
     assert isinstance(state, InMemoryFeatureStateStore)
     snapshots = wiring.snapshots(platform)
-    snapshots.part_events = 100
+    snapshots.part_items = 100
     with platform.uow() as uow:
         head, head_hash = uow.audit.head()
     size = snapshots.save(state, head)
@@ -353,7 +353,7 @@ def test_a_saved_state_is_stored_in_parts_and_used_only_whole(
     assert not loads()
 
     # a state with fewer parts replaces every part of the old one, in one transaction
-    snapshots.part_events = 10**9
+    snapshots.part_items = 10**9
     assert snapshots.save(state, head + 1, head_hash)
     with platform.engine.connect() as conn:
         assert conn.execute(select(parts.c.part, parts.c.position)).all() == [(0, head + 1)]

@@ -10,9 +10,10 @@ from dualtrack.fraud.domain import Alert, Case, CaseStatus
 from dualtrack.fraud.features import FEATURE_SPECS, EntityState, dump_states, load_states
 
 _RETENTION_S = max(spec.window_s or 0 for spec in FEATURE_SPECS)
-#: events per part of a dump (:meth:`InMemoryFeatureStateStore.dump_parts`): about 100 MB
-#: of JSON, 15-20 MB compressed, on the simulator's payments
-PART_EVENTS = 1_000_000
+#: items per part of a dump (:meth:`InMemoryFeatureStateStore.dump_parts`): the events in a
+#: key's windows, the values it has seen (distinct payees, devices...) and one for the key
+#: itself; on the simulator's payments about 36 bytes of JSON each, 12 compressed
+PART_ITEMS = 1_000_000
 
 
 class InMemoryFeatureStateStore:
@@ -65,19 +66,21 @@ class InMemoryFeatureStateStore:
         was written by another feature definition)."""
         self._states = load_states(data)
 
-    def dump_parts(self, part_events: int = PART_EVENTS) -> Iterator[bytes]:
+    def dump_parts(self, part_items: int = PART_ITEMS) -> Iterator[bytes]:
         """The per-key states as a series of dumps of whole keys, each closed once it holds
-        ``part_events`` events (a key is never split), so that no one value grows with the
-        whole state: a database field has a limit (1 GB on PostgreSQL), and the dump of a
-        bank's state (tens of millions of events) would pass it."""
+        ``part_items`` items (:data:`PART_ITEMS`; a key is never split), so that no one
+        value grows with the whole state: a database field has a limit (1 GB on
+        PostgreSQL), and the dump of a bank's state (tens of millions of events) would pass
+        it."""
         part: dict[str, EntityState] = {}
-        events = 0
+        items = 0
         for key, state in self._states.items():
             part[key] = state
-            events += len(state.events) - state.offset
-            if events >= part_events:
+            items += 1 + len(state.events) - state.offset
+            items += sum(len(values) for values in state.seen.values())
+            if items >= part_items:
                 yield dump_states(part)
-                part, events = {}, 0
+                part, items = {}, 0
         if part or not self._states:
             yield dump_states(part)
 
@@ -129,4 +132,4 @@ class InMemoryCaseRepository:
         return [c for c in self._cases.values() if wanted is None or c.status is wanted]
 
 
-__all__ = ["PART_EVENTS", "InMemoryCaseRepository", "InMemoryFeatureStateStore"]
+__all__ = ["PART_ITEMS", "InMemoryCaseRepository", "InMemoryFeatureStateStore"]

@@ -72,7 +72,7 @@ from dualtrack.fraud.governed import (
     GovernedFraudService,
     ScoringOwnedElsewhere,
 )
-from dualtrack.fraud.memory import PART_EVENTS, InMemoryFeatureStateStore
+from dualtrack.fraud.memory import PART_ITEMS, InMemoryFeatureStateStore
 from dualtrack.fraud.model import TrainingResult, train_model
 from dualtrack.fraud.service import CaseService, RuleSet, SystemClock
 from dualtrack.fraud.simulator import HKPaymentsSimulator, SimulatorConfig
@@ -419,12 +419,12 @@ class StateSnapshots:
         key: bytes,
         reader: Any,
         *,
-        part_events: int = PART_EVENTS,
+        part_items: int = PART_ITEMS,
     ) -> None:
         self.stored = stored
         self._key = key
         self._reader = reader
-        self.part_events = part_events
+        self.part_items = part_items
 
     def save(self, state: object, position: int, ledger_hash: str | None = None) -> int | None:
         """Save ``state`` as exact at ledger ``position`` (``ledger_hash`` is looked up when
@@ -441,7 +441,7 @@ class StateSnapshots:
             if ledger_hash is None:
                 return None
         with _collector_paused():
-            parts = [zlib.compress(part, 1) for part in state.dump_parts(self.part_events)]
+            parts = [zlib.compress(part, 1) for part in state.dump_parts(self.part_items)]
         header = orjson.dumps(
             {
                 "position": position,

@@ -206,15 +206,19 @@ def test_a_saved_state_restores_to_the_same_state_and_features(stream: pl.DataFr
 
 
 def test_a_state_saved_in_parts_restores_to_the_same_state(stream: pl.DataFrame) -> None:
-    """Parts hold whole keys, close once they reach their event budget, and together
+    """Parts hold whole keys, close once they reach their item budget, and together
     restore the same state as one dump; a bad part leaves the state as it was."""
     store = InMemoryFeatureStateStore()
     engine = OnlineFeatureEngine(store)
     for row in stream.head(3_000).iter_rows(named=True):
         engine.features(row)
-    parts = list(store.dump_parts(part_events=2_000))
-    total = sum(len(s.events) - s.offset for s in store._states.values())
-    assert len(parts) >= total // 2_000 >= 2
+    parts = list(store.dump_parts(part_items=2_000))
+    items = sum(
+        1 + len(s.events) - s.offset + sum(len(v) for v in s.seen.values())
+        for s in store._states.values()
+    )
+    assert len(parts) >= items // 2_000 >= 2
+    assert len(parts) <= items // 2_000 + 1
     seen: list[str] = []
     for part in parts:
         states = load_states(part)
