@@ -124,7 +124,7 @@ def inventory(request: Request, as_of: str | None = None) -> HTMLResponse:
 
             moment = format_time(parsed)
         except ValueError:
-            error = "Use a date and time such as 2026-11-25T09:00."
+            error = "Use a date and time (UTC) such as 2026-11-25T09:00."
     systems = platform.registry.list_systems(as_of=moment)
     deployed = {s.id: platform.registry.deployed_version(s.id) for s in systems}
     counts = {
