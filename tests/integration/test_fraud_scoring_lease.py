@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import logging
 import shutil
 import threading
 import time
+import zlib
 from typing import Any
 
 import numpy as np
+import orjson
 import polars as pl
 import pytest
 from sqlalchemy import delete, select, update
@@ -309,7 +314,7 @@ def test_a_later_saved_state_is_never_replaced_by_an_earlier_one(platform: Platf
 
 
 def test_a_saved_state_is_stored_in_parts_and_used_only_whole(
-    platform: Platform, people: People
+    platform: Platform, people: People, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The state goes in parts (no one value grows with the whole state: PostgreSQL's
     field limit is 1 GB); it loads only if every part listed in its signed header is there
@@ -351,6 +356,17 @@ def test_a_saved_state_is_stored_in_parts_and_used_only_whole(
     with platform.engine.begin() as conn:
         conn.execute(delete(parts).where(parts.c.part == len(saved.parts) - 1))
     assert not loads()
+
+    # one saved before parts existed (a signed, compressed body) is refused, and says why
+    old_body = zlib.compress(
+        orjson.dumps({"position": head + 1, "ledger_hash": head_hash}) + b"\n" + state.dump(), 1
+    )
+    old = hmac.new(snapshots._key, old_body, hashlib.sha256).digest() + old_body
+    snapshots.stored.clear()
+    assert snapshots.stored.put(head, head_hash, old)
+    with caplog.at_level(logging.WARNING, logger="dualtrack.fraud.wiring"):
+        assert not loads()
+    assert "saved before migration fraud_0005" in caplog.text
 
     # a state with fewer parts replaces every part of the old one, in one transaction
     snapshots.part_items = 10**9

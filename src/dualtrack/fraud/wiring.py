@@ -472,7 +472,10 @@ class StateSnapshots:
             expected = hmac.new(self._key, header, hashlib.sha256).digest()
             if not hmac.compare_digest(signed[:32], expected):
                 raise ValueError("its signature does not verify")
-            meta = orjson.loads(header)
+            try:
+                meta = orjson.loads(header)
+            except orjson.JSONDecodeError:  # a signed zlib body: the layout before parts
+                raise ValueError("it was saved before migration fraud_0005 (no parts)") from None
             position, ledger_hash = int(meta["position"]), str(meta["ledger_hash"])
             digests = [hashlib.sha256(part).hexdigest() for part in saved.parts]
             if digests != list(meta["parts"]):

@@ -5,9 +5,9 @@ of events in the seven-day window) would pass PostgreSQL's 1 GB limit on a field
 dump had to be built whole in memory. The state now goes in parts of whole keys
 (``fraud_state_snapshot_parts``), and the header row keeps only the signed list of them.
 
-A state saved before this migration is not used (its signature does not verify under the
-new layout): the next process to score rebuilds its state from every stored decision once,
-and the next save replaces it.
+A state saved before this migration is not used (its signed body is not a header listing
+parts; it is logged as such): the next process to score rebuilds its state from every
+stored decision once, and the next save replaces it.
 
 Revision ID: fraud_0005
 Revises: fraud_0004
