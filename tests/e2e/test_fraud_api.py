@@ -190,6 +190,9 @@ BAD = [
     ("empty txn_id", [txn("")]),
     ("blank customer_id", [txn("B1", customer_id=" ")]),  # its pseudonym would not be blank
     ("empty payee_id", [txn("B1", payee_id="")]),
+    # a privacy policy would turn these into text pseudonyms: checked before it runs
+    ("boolean device_id", [txn("B1", device_id=False)]),
+    ("numeric customer_id", [txn("B1", customer_id=12345)]),
     ("long txn_id", [txn("X" * 65)]),
     ("not an object", ["T1"]),
     ("empty batch", []),

@@ -246,9 +246,16 @@ async def test_bad_input(client: httpx.AsyncClient, keys: Keys) -> None:
         {"mode": "replace"},
         {"text": "x", "mode": "shred"},
         {"text": "x", "extra": 1},
+        # numbers and flags take only their JSON type (false is not 0, "3" is not 3)
+        {"text": "x", "mode": "mask", "mask_keep": False},
+        {"text": "x", "mode": "mask", "mask_keep": "3"},
     ):
         r = await client.post("/api/v1/privacy/redact", json=body, headers=keys.dev)
         assert_problem(r, 422, "invalid-request")
+    r = await client.post(
+        "/api/v1/privacy/scan", json={"text": "x", "include_text": 1}, headers=keys.dev
+    )
+    assert "include_text" in assert_problem(r, 422, "invalid-request")["detail"]
     big = b'{"text": "' + b"A123456(3) " * 100_000 + b'"}'
     r = await client.post("/api/v1/privacy/redact", content=big, headers=headers)
     assert_problem(r, 413, "payload-too-large")

@@ -260,7 +260,7 @@ async def test_bad_input_is_held_or_refused(
     assert r.status_code == 403
 
 
-async def test_times_dates_and_flags_take_only_their_documented_form(
+async def test_times_dates_numbers_and_flags_take_only_their_documented_form(
     client: httpx.AsyncClient, keys: Keys, demo: Platform
 ) -> None:
     """pydantic's lax parsing read a number (or a string of digits) as Unix time and a time
@@ -286,6 +286,12 @@ async def test_times_dates_and_flags_take_only_their_documented_form(
     for flag in (1, "yes", "true"):
         r = await client.post("/api/v1/va/retention", json={"apply": flag}, headers=carol)
         assert r.status_code == 422 and "apply" in r.json()["detail"], r.text
+    r = await client.post(
+        "/api/v1/screening/names",
+        json={"client_id": "C-1", "name": "CHAN Tai Man", "birth_year": "1970"},
+        headers=carol,
+    )
+    assert r.status_code == 422 and "birth_year" in r.json()["detail"], r.text
     assert len(_actions(demo)) == before
     # The documented forms still work.
     ok = rate | {"as_of": "2026-11-25T09:00:00+08:00"}

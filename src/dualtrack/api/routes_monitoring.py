@@ -30,7 +30,7 @@ class MonitoringRequest(Strict):
     labels_path: ServerPath | None = Field(
         None, description="Late labels (ID column plus label or is_fraud) under <var_dir>/data."
     )
-    window_seconds: int = Field(86_400, ge=3_600, le=31 * 86_400)
+    window_seconds: int = Field(86_400, ge=3_600, le=31 * 86_400, strict=True)
 
 
 def _window(raw: str | None) -> int:

@@ -59,7 +59,9 @@ class RedactRequest(Strict):
         None, description="A JSON object; every string in it is scanned and transformed."
     )
     mode: Mode = "replace"
-    mask_keep: int = Field(0, ge=0, le=8, description="mask mode: characters left visible.")
+    mask_keep: int = Field(
+        0, ge=0, le=8, strict=True, description="mask mode: characters left visible."
+    )
 
     @model_validator(mode="after")
     def _one_input(self) -> RedactRequest:

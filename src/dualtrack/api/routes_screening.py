@@ -23,7 +23,7 @@ class ScreenIn(Strict):
 
     client_id: Id
     name: Annotated[str, StringConstraints(min_length=1, max_length=300)] | None = None
-    birth_year: int | None = Field(None, ge=1850, le=2100)
+    birth_year: int | None = Field(None, ge=1850, le=2100, strict=True)
     wallet_address: Annotated[str, StringConstraints(max_length=200)] | None = None
     list_ids: list[Id] | None = Field(None, max_length=50)
 

@@ -64,7 +64,13 @@ from dualtrack.fraud.memory import InMemoryFeatureStateStore
 from dualtrack.fraud.model import ModelArtifact
 from dualtrack.fraud.ports import Clock, FeatureStateStore
 from dualtrack.fraud.service import FraudScorer, RuleSet, SystemClock
-from dualtrack.fraud.validation import INPUT_COLUMNS, LABEL_COLUMNS, ValidationLimits, blank_keys
+from dualtrack.fraud.validation import (
+    INPUT_COLUMNS,
+    LABEL_COLUMNS,
+    ValidationLimits,
+    blank_keys,
+    wrong_types,
+)
 from dualtrack.registry.domain import ModelVersion
 
 logger = logging.getLogger(__name__)
@@ -497,9 +503,12 @@ class GovernedFraudService:
             guarded = list(rows)
         else:
             _refuse_unknown_fields(rows, model.artifact.feature_set, policy)
-            if hk and (blank := blank_keys(rows)):
-                # checked before the policy: a blank ID's pseudonym is not blank
-                raise FraudInputError("invalid transactions: " + "; ".join(blank), problems=blank)
+            # checked before the policy: a blank ID's pseudonym is not blank, and a number
+            # or a boolean where an ID belongs would come out of it as a text pseudonym
+            raw = wrong_types(rows, model.artifact.feature_set)
+            raw += blank_keys(rows) if hk else []
+            if raw:
+                raise FraudInputError("invalid transactions: " + "; ".join(raw), problems=raw)
             guarded = [policy(row) for row in rows]
         decisions, features = self._score_rows(model, guarded, explain, watch)
         decided_at = format_instant(self.clock.now())

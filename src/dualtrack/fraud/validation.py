@@ -85,20 +85,29 @@ def _check_fields(rows: Sequence[Mapping[str, object]], feature_set: str) -> Non
             break
     if problems:
         raise FraudInputError("invalid transactions: " + "; ".join(problems), problems=problems)
+    problems = wrong_types(rows, feature_set)
+    if problems:
+        raise FraudInputError("invalid transactions: " + "; ".join(problems), problems=problems)
+
+
+def wrong_types(rows: Sequence[Mapping[str, object]], feature_set: str) -> list[str]:
+    """The input fields holding a value of the wrong JSON type (a boolean where a number or
+    a string belongs...); missing fields are left to the caller. Also for checking raw rows
+    before a privacy policy turns a non-text identifier into a text pseudonym."""
+    problems: list[str] = []
     for column, dtype in _input_schema(feature_set).items():
         wanted = _PYTHON_TYPES[dtype]
         numeric = wanted is not str and wanted is not bool
         bad = [
             i
             for i, row in enumerate(rows)
-            if (value := row[column]) is not None
+            if (value := row.get(column)) is not None
             and (not isinstance(value, wanted) or (numeric and isinstance(value, bool)))
         ]
         if bad:
             shown = ", ".join(str(i) for i in bad[:5])
             problems.append(f"rows {shown}: {column} has the wrong type")
-    if problems:
-        raise FraudInputError("invalid transactions: " + "; ".join(problems), problems=problems)
+    return problems
 
 
 def to_frame(rows: Sequence[Mapping[str, object]], feature_set: str) -> pl.DataFrame:
@@ -326,4 +335,5 @@ __all__ = [
     "to_frame",
     "to_rows",
     "validate_frame",
+    "wrong_types",
 ]
