@@ -110,6 +110,9 @@ async def test_self_approval_and_wrong_role_refused(client: httpx.AsyncClient, k
         (lambda b: {k: v for k, v in b.items() if k != "name"}, "name"),
         (lambda b: b | {"tier": "LOW"}, "tier"),  # tiers are computed, never typed in
         (lambda b: b | {"name": ""}, "name"),
+        (lambda b: b | {"name": "   "}, "name"),
+        # lengths count the text as sent (maxLength 200), not the text after stripping
+        (lambda b: b | {"name": " " + "x" * 200}, "name"),
     ],
 )
 async def test_bad_system_bodies(
@@ -118,6 +121,13 @@ async def test_bad_system_bodies(
     r = await client.post("/api/v1/systems", json=mutate(dict(SYSTEM)), headers=keys.dev)
     body = assert_problem(r, 422, "invalid-request")
     assert fragment in body["detail"]
+
+
+async def test_surrounding_spaces_are_dropped(client: httpx.AsyncClient, keys: Keys) -> None:
+    r = await client.post(
+        "/api/v1/systems", json=SYSTEM | {"name": "  Spaced system \t"}, headers=keys.dev
+    )
+    assert r.status_code == 201 and r.json()["name"] == "Spaced system", r.text
 
 
 async def test_malformed_and_oversized(client: httpx.AsyncClient, keys: Keys) -> None:

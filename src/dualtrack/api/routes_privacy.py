@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from dualtrack.api.deps import ActorDep, PlatformDep
-from dualtrack.api.schemas import Flag, Strict
+from dualtrack.api.schemas import NOT_BLANK, Flag, Strict, Strip, Strip3
 from dualtrack.errors import InvalidInput
 from dualtrack.privacy.domain import Finding
 from dualtrack.privacy.streaming import decode_bytes
@@ -23,8 +23,8 @@ from dualtrack.privacy.wiring import service
 router = APIRouter(prefix="/api/v1", tags=["privacy"])
 
 Mode = Literal["redact", "mask", "replace", "pseudonymise", "encrypt"]
-Token = Annotated[str, StringConstraints(min_length=1, max_length=4000, strip_whitespace=True)]
-ReasonText = Annotated[str, StringConstraints(min_length=3, max_length=2000, strip_whitespace=True)]
+Token = Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=NOT_BLANK), Strip]
+ReasonText = Annotated[str, StringConstraints(min_length=3, max_length=2000), Strip3]
 
 
 class ScanRequest(Strict):

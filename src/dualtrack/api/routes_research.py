@@ -14,7 +14,7 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from pydantic import Field, StringConstraints, model_validator
 
 from dualtrack.api.deps import ActorDep, PlatformDep
-from dualtrack.api.schemas import Flag, Strict
+from dualtrack.api.schemas import NOT_BLANK, Flag, Strict, Strip, Strip3
 from dualtrack.errors import InvalidInput
 from dualtrack.identity.domain import Role
 from dualtrack.research.wiring import (
@@ -33,10 +33,10 @@ router = APIRouter(prefix="/api/v1", tags=["research assistant"])
 _DRAFT_READERS = frozenset({Role.COMPLIANCE_OFFICER, Role.AUDITOR, Role.ADMIN})
 
 Question = Annotated[
-    str, StringConstraints(min_length=1, max_length=MAX_QUESTION_CHARS, strip_whitespace=True)
+    str, StringConstraints(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=NOT_BLANK), Strip
 ]
-ClientId = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
-Reason = Annotated[str, StringConstraints(min_length=3, max_length=500, strip_whitespace=True)]
+ClientId = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=NOT_BLANK), Strip]
+Reason = Annotated[str, StringConstraints(min_length=3, max_length=500), Strip3]
 
 
 class AskRequest(Strict):

@@ -11,7 +11,7 @@ from pydantic import Field, StringConstraints, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from dualtrack.api.deps import ActorDep, PlatformDep
-from dualtrack.api.schemas import Strict
+from dualtrack.api.schemas import NOT_BLANK, Strict, Strip
 from dualtrack.api.uploads import form_text, save_upload, server_path, split_names, upload_folder
 from dualtrack.errors import InvalidInput
 from dualtrack.validation.wiring import get_validation, report_path, validate_version
@@ -19,7 +19,7 @@ from dualtrack.validation_records import ValidationRecord
 
 router = APIRouter(prefix="/api/v1", tags=["validation"])
 
-Column = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+Column = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NOT_BLANK), Strip]
 ServerPath = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
 
 

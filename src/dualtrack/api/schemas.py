@@ -3,15 +3,40 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+)
 
 from dualtrack.identity.domain import Role
 from dualtrack.registry.domain import OpportunityArea
 
-Text200 = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
-Text2000 = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
+
+def stripped(value: str, minimum: int = 1) -> str:
+    """Surrounding whitespace is dropped after the documented length checks (which count the
+    text as sent: ``strip_whitespace`` would check the stripped text, so the API would take
+    more than its ``maxLength``); what is left must still be ``minimum`` characters long."""
+    value = value.strip()
+    if len(value) < minimum:
+        raise ValueError(f"needs at least {minimum} characters besides spaces")
+    return value
+
+
+NOT_BLANK = r"\S"
+Strip = AfterValidator(stripped)
+Strip3 = AfterValidator(partial(stripped, minimum=3))
+Text200 = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NOT_BLANK), Strip]
+Text2000 = Annotated[
+    str, StringConstraints(min_length=1, max_length=2000, pattern=NOT_BLANK), Strip
+]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
 
@@ -116,7 +141,9 @@ class SystemPublic(BaseModel):
 
 
 class VersionCreate(Strict):
-    version: Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+    version: Annotated[
+        str, StringConstraints(min_length=1, max_length=100, pattern=NOT_BLANK), Strip
+    ]
     artifact_sha256: Sha256
     data_fingerprint: Sha256 = Field(description="SHA-256 fingerprint of the training data.")
     provider: Text200 = "in-house"
