@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -24,6 +23,7 @@ from dualtrack.api.schemas import (
     ValidationCreate,
     VersionCreate,
     VersionPublic,
+    parse_iso_time,
 )
 from dualtrack.controls.domain import EvidenceKind
 from dualtrack.errors import InvalidInput
@@ -39,12 +39,9 @@ def _as_of(value: str | None) -> str | None:
     if value is None:
         return None
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput("as_of must be an ISO 8601 time, e.g. 2026-11-25T09:00:00Z") from None
-    if parsed.tzinfo is None:
-        raise InvalidInput("as_of needs a timezone, e.g. 2026-11-25T09:00:00Z")
-    return format_time(parsed)
+        return format_time(parse_iso_time(value))
+    except ValueError as exc:
+        raise InvalidInput(f"as_of {exc}") from None
 
 
 @router.post("/systems", status_code=201, response_model=SystemPublic, tags=["inventory"])

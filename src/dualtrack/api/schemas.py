@@ -40,13 +40,9 @@ Text2000 = Annotated[
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
 
-def _iso_time(value: object) -> datetime:
-    """pydantic's own parsing reads a number, or a string of digits, as Unix time and takes a
-    time without a timezone as it comes: a silent wrong date in a record kept for years."""
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value
-    if not isinstance(value, str):
-        raise ValueError("must be an ISO 8601 time with a timezone, e.g. 2026-11-25T09:00:00+08:00")
+def parse_iso_time(value: str) -> datetime:
+    """An ISO 8601 time with its timezone; ``ValueError`` (saying what is wrong) for
+    anything else."""
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
@@ -54,6 +50,16 @@ def _iso_time(value: object) -> datetime:
     if parsed.tzinfo is None:
         raise ValueError("needs a timezone, e.g. 2026-11-25T09:00:00+08:00")
     return parsed
+
+
+def _iso_time(value: object) -> datetime:
+    """pydantic's own parsing reads a number, or a string of digits, as Unix time and takes a
+    time without a timezone as it comes: a silent wrong date in a record kept for years."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 time with a timezone, e.g. 2026-11-25T09:00:00+08:00")
+    return parse_iso_time(value)
 
 
 def _iso_date(value: object) -> date:
