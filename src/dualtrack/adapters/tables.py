@@ -131,12 +131,11 @@ validation_runs = Table(
 # inside the five years records are kept. SQLite's INTEGER is already 64-bit, and stays
 # INTEGER there so that the key remains the table's rowid.
 BIG_KEY = BigInteger().with_variant(Integer(), "sqlite")
-LEDGER_SEQ = BIG_KEY
 
 ledger_entries = Table(
     "ledger_entries",
     metadata,
-    Column("seq", LEDGER_SEQ, primary_key=True, autoincrement=False),
+    Column("seq", BIG_KEY, primary_key=True, autoincrement=False),
     Column("recorded_at", String(32), nullable=False),
     Column("actor", String(100), nullable=False),
     Column("action", String(80), nullable=False),
@@ -154,6 +153,6 @@ ledger_head = Table(
     "ledger_head",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("seq", LEDGER_SEQ, nullable=False),
+    Column("seq", BIG_KEY, nullable=False),
     Column("hash", String(64), nullable=False),
 )
