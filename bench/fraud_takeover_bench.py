@@ -22,8 +22,15 @@ bring its online feature state up to date with every stored decision before it s
    ``--delta`` it had not seen. Then the standby goes too, and a new platform takes over
    from the standby's checkpoint (folding the ``--delta``). Repeated ``--repeats`` times
    with new decisions each time.
-6. Checks: the restored and the standby's state equals a cold rebuild's and the holder's own live state,
-   key by key (every event log, window and total).
+6. ``layered``: a standby saves the state it followed whole (timed, sized); a new platform
+   takes over from it (timed); the holder scores ``--delta`` more; the standby folds them
+   and saves again, which writes only the keys they changed as a layer on top (timed,
+   sized); a new platform takes over from the whole state plus that layer (timed). The
+   ratios: whole save to layered save (time and bytes), and load with the layer to load
+   without. Repeated ``--repeats`` times.
+7. Checks: the restored and the standby's state equals a cold rebuild's and the holder's own live state,
+   key by key (every event log, window and total); the state loaded with a layer equals the
+   standby's.
 
 Prints one JSON object; medians of the repeats. ``--quick`` stores 30k decisions.
 """
@@ -63,7 +70,7 @@ def run(backend: str, url: str | None, args: argparse.Namespace) -> dict[str, An
     directory = Path(tempfile.mkdtemp(prefix=f"takeover-{backend}-"))
     db_url, _key, info = seed_database(directory, url)
     settings = Settings(database_url=db_url, var_dir=directory / "var", fraud_follow_s=0)
-    needed = args.decisions + args.repeats * args.delta
+    needed = args.decisions + 2 * args.repeats * args.delta
     rows = transactions(needed).head(needed).to_dicts()
 
     holder_platform = bootstrap(settings)
@@ -176,6 +183,58 @@ def run(backend: str, url: str | None, args: argparse.Namespace) -> dict[str, An
         )
     wiring.snapshots(holder_platform).stored.clear()
     identical_to_cold = take_over_afresh()[3] == warm_state
+
+    layered: list[dict[str, float]] = []
+    identical_with_layer = True
+    for _ in range(args.repeats):
+        standby = bootstrap(settings)
+        try:
+            history = wiring.stored_history(standby)
+            history.catch_up()
+            saving = wiring.snapshots(standby)
+            state = wiring.service(standby).state
+            saving.stored.clear()  # the last repeat's may be at this very position
+            t0 = time.perf_counter()
+            whole_bytes = saving.save(state, history.position or 0, whole=True)
+            whole_s = time.perf_counter() - t0
+            assert whole_bytes and saving.last_save and saving.last_save["whole"]
+            load_whole_s, folded, _at, _state = take_over_afresh()
+            assert folded == 0
+            holder_platform2 = bootstrap(settings)
+            try:
+                live = wiring.scoring_service(holder_platform2)
+                for at in range(stored, stored + args.delta, 500):
+                    live.score(rows[at : min(at + 500, stored + args.delta)])
+                stored += args.delta
+            finally:
+                holder_platform2.close()  # saves nothing (as a crash)
+            assert history.catch_up() == args.delta
+            t0 = time.perf_counter()
+            layer_bytes = history.checkpoint(now=True)
+            layer_s = time.perf_counter() - t0
+            last = saving.last_save
+            assert layer_bytes and last and not last["whole"] and last["layers"] == 2, last
+            load_layered_s, folded, _at, loaded = take_over_afresh()
+            assert folded == 0
+            identical_with_layer &= loaded == _state_of(wiring.service(standby))
+            layered.append(
+                {
+                    "whole_save_s": whole_s,
+                    "whole_megabytes": whole_bytes / 1e6,
+                    "whole_keys": len(state),
+                    "layer_save_s": layer_s,
+                    "layer_megabytes": layer_bytes / 1e6,
+                    "layer_keys": last["keys"],
+                    "take_over_from_whole_s": load_whole_s,
+                    "take_over_with_layer_s": load_layered_s,
+                }
+            )
+        finally:
+            standby.close()
+
+    def median_of(name: str) -> float:
+        return statistics.median(run[name] for run in layered)
+
     holder_platform.close()
 
     cold_med = statistics.median(cold_s)
@@ -215,6 +274,18 @@ def run(backend: str, url: str | None, args: argparse.Namespace) -> dict[str, An
                 w["take_over_from_checkpoint_s"] for w in warm
             ),
             "state_after_checkpoint_take_over_identical": identical_after_crash,
+        },
+        "layered": {
+            "delta_decisions": args.delta,
+            "runs": layered,
+            "median_whole_save_s": median_of("whole_save_s"),
+            "median_layer_save_s": median_of("layer_save_s"),
+            "whole_to_layer_save_time_ratio": median_of("whole_save_s") / median_of("layer_save_s"),
+            "whole_to_layer_bytes_ratio": median_of("whole_megabytes")
+            / median_of("layer_megabytes"),
+            "load_with_layer_to_whole_time_ratio": median_of("take_over_with_layer_s")
+            / median_of("take_over_from_whole_s"),
+            "state_with_layer_identical_to_standbys": identical_with_layer,
         },
         "cold_to_snapshot_ratio": cold_med / statistics.median(restore_s),
         "state_identical_to_cold_rebuild": identical_to_cold,

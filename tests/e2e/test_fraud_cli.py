@@ -218,19 +218,29 @@ def test_save_state_brings_the_saved_feature_state_up_to_date(cli_db: Path) -> N
     assert code == 0 and "nothing to save: no decision is stored" in out
     server = bootstrap(Settings())  # the scoring server: another process
     try:
-        wiring.scoring_service(server).score([txn(f"Q{i}", offset=i * 60) for i in range(5)])
+        others = [
+            txn(f"R{i}", customer=f"C00001{i:02d}", payee_id=f"A000099{i:02d}", offset=i)
+            for i in range(5)
+        ]
+        wiring.scoring_service(server).score(
+            [txn(f"Q{i}", offset=i * 60) for i in range(5)] + others
+        )
         code, out, err = run("fraud", "save-state", "--json")
         assert code == 0, err
         first = json.loads(out)
-        assert first["started_from"] is None and first["folded"] == 5 and first["saved_bytes"]
+        assert first["started_from"] is None and first["folded"] == 10 and first["saved_bytes"]
+        assert (first["saved_whole"], first["saved_keys"], first["saved_layers"]) == (True, 18, 1)
         code, out, _ = run("fraud", "save-state")
         assert code == 0 and "already holds every stored decision" in out
         wiring.scoring_service(server).score([txn("Q5", offset=400)])
         common.reset_platform()  # a new run of the command: a new process
         code, out, err = run("fraud", "save-state")
         assert code == 0, err
+        out = " ".join(out.split())  # as wrapped to the terminal's width
         assert f"started from the state saved at ledger position {first['ledger_position']}" in out
         assert "folded 1 stored decisions" in out
+        # one payment changed its customer's, account's and payee's keys: only they are saved
+        assert "saved the 3 keys changed since (layer 2)" in out
         code, out, _ = run("fraud", "lease", "--json")
         assert json.loads(out)["saved_state"]["decisions_after"] == 0
         wiring.scoring_ownership(server).close()  # the server crashes: it saves nothing

@@ -379,6 +379,172 @@ def test_a_saved_state_is_stored_in_parts_and_used_only_whole(
         assert conn.execute(select(fraud_state_snapshots.c.name)).all() == []
 
 
+def test_a_save_writes_only_the_keys_changed_since_the_saved_state_it_builds_on(
+    platform: Platform, people: People, caplog: pytest.LogCaptureFixture
+) -> None:
+    """After a whole save, a save writes only the keys changed since, as a layer on top;
+    loading reads every layer and gives the state as it is. A save writes the whole state
+    again when the saved state is not the one this state was marked as, at the layer limit,
+    or when the changed keys pass their share; a part of any layer changed or missing
+    makes the saved state unusable."""
+    rows, _expected = _deployed_stream(platform, people)
+    scoring = wiring.scoring_service(platform)
+    state = wiring.service(platform).state
+    assert isinstance(state, InMemoryFeatureStateStore)
+    snapshots = wiring.snapshots(platform)
+    snapshots.part_items = 200
+    parts = fraud_state_snapshot_parts
+
+    def head() -> tuple[int, str]:
+        with platform.uow() as uow:
+            return uow.audit.head()
+
+    def stored_parts() -> list[tuple[int, int]]:
+        with platform.engine.connect() as conn:
+            return [
+                tuple(r)
+                for r in conn.execute(select(parts.c.part, parts.c.position).order_by(parts.c.part))
+            ]  # type: ignore[misc]
+
+    def loads() -> int | None:
+        fresh = InMemoryFeatureStateStore()
+        position = snapshots.load(fresh)
+        if position is not None:
+            assert fresh._states == state._states
+            marked, changed = fresh.changes()
+            assert marked is not None and marked[0] == position and not changed  # type: ignore[index]
+        return position
+
+    scoring.score(rows[:600])
+    first, _hash = head()
+    whole = snapshots.save(state, first)
+    assert whole and snapshots.last_save == {"whole": True, "keys": len(state), "layers": 1}
+    whole_parts = len(stored_parts())
+    scoring.score(rows[600:620])
+    second, second_hash = head()
+    _marked, changed = state.changes()
+    assert 0 < len(changed) <= 60
+    size = snapshots.save(state, second)
+    assert size is not None and size < whole / 4, "only the changed keys are written"
+    assert snapshots.last_save == {"whole": False, "keys": len(changed), "layers": 2}
+    assert state.changes() == ((second, second_hash), frozenset())
+    assert stored_parts()[:whole_parts] == [(n, first) for n in range(whole_parts)]
+    layer = stored_parts()[whole_parts:]
+    assert layer == [(n, second) for n in range(whole_parts, whole_parts + len(layer))] != []
+    saved = snapshots.stored.describe()
+    assert saved is not None and (saved.position, saved.layers) == (second, 2)
+    assert loads() == second
+    scoring.score(rows[620:640])
+    third, _hash = head()
+    assert snapshots.save(state, third) and snapshots.last_save["layers"] == 3  # type: ignore[index]
+    assert loads() == third
+
+    # a part of a layer changed, or missing: the saved state is not used
+    last_part = len(stored_parts()) - 1
+    with platform.engine.begin() as conn:
+        body = conn.execute(select(parts.c.body).where(parts.c.part == last_part)).scalar_one()
+        conn.execute(update(parts).where(parts.c.part == last_part).values(body=body + b"x"))
+    with caplog.at_level(logging.WARNING, logger="dualtrack.fraud.wiring"):
+        assert loads() is None
+    assert "its parts do not match its header" in caplog.text
+    with platform.engine.begin() as conn:
+        conn.execute(delete(parts).where(parts.c.part == last_part))
+    assert loads() is None
+
+    # no layer goes on a saved state other than the one this state was marked as (here the
+    # saved one was damaged; in service, another process saved a state since): whole again
+    state.mark_saved((third - 1, "0" * 64))
+    scoring.score(rows[640:650])
+    fourth, _hash = head()
+    assert snapshots.save(state, fourth) and snapshots.last_save["whole"]  # type: ignore[index]
+    assert {position for _part, position in stored_parts()} == {fourth}
+    assert loads() == fourth
+    # a layer goes on only while the saved state has fewer than max_layers layers
+    snapshots.max_layers = 2
+    scoring.score(rows[650:655])
+    assert snapshots.save(state, head()[0]) and not snapshots.last_save["whole"]  # type: ignore[index]
+    scoring.score(rows[655:660])
+    assert snapshots.save(state, head()[0]) and snapshots.last_save["whole"]  # type: ignore[index]
+    # and while the keys changed stay within their share of the whole state's keys
+    snapshots.max_layers, snapshots.changed_share = 32, 0.01
+    scoring.score(rows[660:700])
+    assert len(state.changes()[1]) > 0.01 * len(state)
+    assert snapshots.save(state, head()[0]) and snapshots.last_save["whole"]  # type: ignore[index]
+    assert loads() == head()[0]
+    # and its layers' bytes within that share of the whole state's bytes
+    snapshots.changed_share = 0.5
+    scoring.score(rows[700:702])
+    assert snapshots.save(state, head()[0]) and not snapshots.last_save["whole"]  # type: ignore[index]
+    saved_head = snapshots.stored.head()
+    assert saved_head is not None and saved_head.body is not None
+    whole_layer, changed_layer = orjson.loads(saved_head.body[32:])["layers"]
+    share = changed_layer["bytes"] / whole_layer["bytes"]
+    snapshots.changed_share = share
+    scoring.score(rows[702:703])
+    assert len(state.changes()[1]) <= share * whole_layer["keys"], "not the keys' share"
+    assert snapshots.save(state, head()[0]) and snapshots.last_save["whole"]  # type: ignore[index]
+    assert loads() == head()[0]
+    snapshots.changed_share = 0.5
+
+    # a layer is stored only on the saved state it was made for, never on a newer one
+    position, ledger_hash = head()
+    assert not snapshots.stored.put(position + 1, ledger_hash, b"h", [b"p"], parent=(1, "a" * 64))
+    assert not snapshots.stored.put(
+        position, ledger_hash, b"h", [b"p"], parent=(position, ledger_hash)
+    )
+    assert loads() == position, "nothing written"
+
+    # a state saved in parts before layers existed (its header lists its parts) still loads
+    dumped = [zlib.compress(part, 1) for part in state.dump_parts(200)]
+    header = orjson.dumps(
+        {
+            "position": position,
+            "ledger_hash": ledger_hash,
+            "parts": [hashlib.sha256(part).hexdigest() for part in dumped],
+        }
+    )
+    signed = hmac.new(snapshots._key, header, hashlib.sha256).digest() + header
+    snapshots.stored.clear()
+    assert snapshots.stored.put(position, ledger_hash, signed, dumped)
+    assert loads() == position
+    # and the next save writes the whole state (such a header has no key counts to go by)
+    assert snapshots.load(state) == position
+    scoring.score(rows[705:710])
+    assert snapshots.save(state, head()[0]) and snapshots.last_save["whole"]  # type: ignore[index]
+    assert loads() == head()[0]
+
+
+def test_a_layer_for_a_saved_state_replaced_meanwhile_is_written_whole(
+    platform: Platform, people: People
+) -> None:
+    """Between reading the saved state and writing a layer on it, another process saved a
+    newer state: the layer is refused in the write transaction, and the state is saved
+    whole instead."""
+    rows, _expected = _deployed_stream(platform, people)
+    scoring = wiring.scoring_service(platform)
+    state = wiring.service(platform).state
+    assert isinstance(state, InMemoryFeatureStateStore)
+    snapshots = wiring.snapshots(platform)
+
+    def head() -> int:
+        with platform.uow() as uow:
+            return uow.audit.head()[0]
+
+    scoring.score(rows[:300])
+    assert snapshots.save(state, head())
+    read_before = snapshots.stored.head()
+    scoring.score(rows[300:310])
+    other = InMemoryFeatureStateStore()  # another process's state, saved meanwhile
+    assert snapshots.save(other, head()) and state.changes()[1] != frozenset()
+    scoring.score(rows[310:320])
+    snapshots.stored.head = lambda: read_before  # type: ignore[method-assign]
+    assert snapshots.save(state, head())
+    assert snapshots.last_save == {"whole": True, "keys": len(state), "layers": 1}
+    del snapshots.stored.head
+    fresh = InMemoryFeatureStateStore()
+    assert snapshots.load(fresh) == head() and fresh._states == state._states
+
+
 def test_a_process_starts_from_the_state_its_predecessor_saved(
     platform: Platform, people: People, settings: Settings
 ) -> None:
@@ -461,7 +627,12 @@ def test_a_standby_saves_the_state_it_follows_so_a_crash_costs_little(
         assert history.catch_up() == 300
         assert history.checkpoint() is None, "not again before DUALTRACK_FRAUD_CHECKPOINT_S"
         history.checkpoint_s = 1e-9
+        # as many decisions again change most keys: allowed to go in a layer, which the
+        # third machine below then loads
+        wiring.snapshots(standby).changed_share = 1.0
         assert history.checkpoint()
+        last = wiring.snapshots(standby).last_save
+        assert last is not None and not last["whole"] and last["layers"] == 2, "changed keys"
         at = history.position
         assert history.checkpoint() is None, "nothing new: nothing saved"
     finally:

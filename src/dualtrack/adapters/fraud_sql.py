@@ -36,6 +36,7 @@ from sqlalchemy import (
     bindparam,
     create_engine,
     delete,
+    distinct,
     event,
     func,
     insert,
@@ -797,8 +798,10 @@ class SqlScoringLease:
 
 class SavedState(NamedTuple):
     """A saved feature state as stored: which ledger entry it is exact at, when and where
-    it was saved, its size (header and parts), and (from :meth:`SqlStateSnapshots.get`
-    only) its header and its parts in order."""
+    it was last saved, its size (header and every layer's parts), how many layers it has
+    (a whole state, then one per save of changed keys), and (from :meth:`SqlStateSnapshots.
+    get` only) its header and its parts in order; :meth:`SqlStateSnapshots.head` gives the
+    header without the parts."""
 
     position: int
     ledger_hash: str
@@ -807,17 +810,21 @@ class SavedState(NamedTuple):
     size: int
     body: bytes | None = None
     parts: tuple[bytes, ...] = ()
+    layers: int = 1
 
 
 class SqlStateSnapshots:
     """The last saved feature state for ``name`` (default ``fraud.score``): a header row
-    (``fraud_state_snapshots``) and its parts (``fraud_state_snapshot_parts``), replaced
-    together, in one transaction, and only by a state exact at a later ledger position, so
-    a slow writer of an older state (a standby's checkpoint finishing after the holder's
-    stop) cannot undo a newer one. The header is read ``FOR UPDATE`` (PostgreSQL) in the
-    platform's write transaction (``BEGIN IMMEDIATE`` on SQLite), as the lease is; plain
-    reads go to ``reader`` (the fraud read engine: :func:`read_engine`), so they never wait
-    for the writer."""
+    (``fraud_state_snapshots``) and its parts (``fraud_state_snapshot_parts``), numbered in
+    the order they are read, each row with the ledger position of the save that wrote it.
+
+    A save either replaces the header and every part (a whole state) or adds parts after
+    the last on top of a given parent (a layer of changed keys), in one transaction, and
+    only for a state exact at a later ledger position, so a slow writer of an older state (a
+    standby's checkpoint finishing after the holder's stop) cannot undo a newer one. The
+    header is read ``FOR UPDATE`` (PostgreSQL) in the platform's write transaction (``BEGIN
+    IMMEDIATE`` on SQLite), as the lease is; plain reads go to ``reader`` (the fraud read
+    engine: :func:`read_engine`), so they never wait for the writer."""
 
     def __init__(
         self,
@@ -835,33 +842,54 @@ class SqlStateSnapshots:
         self.host = host if host is not None else socket.gethostname()
 
     def put(
-        self, position: int, ledger_hash: str, body: bytes, parts: Sequence[bytes] = ()
+        self,
+        position: int,
+        ledger_hash: str,
+        body: bytes,
+        parts: Sequence[bytes] = (),
+        *,
+        parent: tuple[int, str] | None = None,
+        size: int | None = None,
     ) -> bool:
         """Store ``body`` (the header) and ``parts`` as the state exact at ``position``;
         False (nothing written) if the stored one is exact at that position or a later
-        one."""
+        one. Without ``parent`` the parts replace all stored ones; with it they are added
+        after them, and only if the stored state is the one saved at ``parent`` (ledger
+        position and hash; else False). ``size`` is the whole saved state's (default: the
+        header's and these parts')."""
         table, parts_table = fraud_state_snapshots, fraud_state_snapshot_parts
         values = {
             "position": position,
             "ledger_hash": ledger_hash,
             "saved_at": datetime.fromtimestamp(self._clock(), UTC).isoformat(timespec="seconds"),
             "saved_by": self.host[:255],
-            "size": len(body) + sum(len(part) for part in parts),
+            "size": size if size is not None else len(body) + sum(len(part) for part in parts),
             "body": body,
         }
         try:
             with self._engine.begin() as conn:
                 stored = conn.execute(
-                    select(table.c.position).where(table.c.name == self.name).with_for_update()
-                ).scalar()
+                    select(table.c.position, table.c.ledger_hash)
+                    .where(table.c.name == self.name)
+                    .with_for_update()
+                ).first()
+                if stored is not None and stored[0] >= position:
+                    return False
+                if parent is not None and (stored is None or tuple(stored) != parent):
+                    return False
                 if stored is None:
                     conn.execute(insert(table).values(name=self.name, **values))
-                elif stored < position:
-                    conn.execute(update(table).where(table.c.name == self.name).values(**values))
                 else:
-                    return False
-                conn.execute(delete(parts_table).where(parts_table.c.name == self.name))
-                for number, part in enumerate(parts):  # one at a time: parts are large
+                    conn.execute(update(table).where(table.c.name == self.name).values(**values))
+                first = 0
+                if parent is None:
+                    conn.execute(delete(parts_table).where(parts_table.c.name == self.name))
+                else:
+                    last = conn.execute(
+                        select(func.max(parts_table.c.part)).where(parts_table.c.name == self.name)
+                    ).scalar()
+                    first = 0 if last is None else int(last) + 1
+                for number, part in enumerate(parts, first):  # one at a time: parts are large
                     conn.execute(
                         insert(parts_table).values(
                             name=self.name, part=number, position=position, body=part
@@ -873,20 +901,29 @@ class SqlStateSnapshots:
 
     def get(self) -> SavedState | None:
         """The stored state with its header and parts (None if none was saved). Parts are
-        read in the same read transaction as the header; those of another position (a save
-        that replaced them in between, on PostgreSQL) are left out, which the header's
-        list of parts then reveals."""
-        with self._reader.connect() as conn, conn.begin():
-            saved = self._read(conn, with_body=True)
-            if saved is None:
-                return None
-            t = fraud_state_snapshot_parts
-            rows = conn.execute(
-                select(t.c.body)
-                .where(t.c.name == self.name, t.c.position == saved.position)
-                .order_by(t.c.part)
-            )
-            return saved._replace(parts=tuple(bytes(row[0]) for row in rows))
+        read in the same read transaction as the header (repeatable read on PostgreSQL,
+        where a save may commit in between otherwise); any of a later position are left
+        out, and a part missing is revealed by the header's list of parts."""
+        with self._reader.connect() as plain:
+            conn = plain
+            if plain.dialect.name == "postgresql":
+                conn = plain.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                saved = self._read(conn, with_body=True)
+                if saved is None:
+                    return None
+                t = fraud_state_snapshot_parts
+                rows = conn.execute(
+                    select(t.c.body)
+                    .where(t.c.name == self.name, t.c.position <= saved.position)
+                    .order_by(t.c.part)
+                )
+                return saved._replace(parts=tuple(bytes(row[0]) for row in rows))
+
+    def head(self) -> SavedState | None:
+        """The stored state with its header, without its parts."""
+        with self._reader.connect() as conn:
+            return self._read(conn, with_body=True)
 
     def describe(self) -> SavedState | None:
         """The stored state without its body."""
@@ -911,11 +948,7 @@ class SqlStateSnapshots:
                 )
             ).rowcount
             if gone:
-                conn.execute(
-                    delete(parts_table).where(
-                        parts_table.c.name == self.name, parts_table.c.position == position
-                    )
-                )
+                conn.execute(delete(parts_table).where(parts_table.c.name == self.name))
 
     def _read(self, conn: Connection, *, with_body: bool) -> SavedState | None:
         table = fraud_state_snapshots
@@ -931,8 +964,22 @@ class SqlStateSnapshots:
         row = conn.execute(select(*columns).where(table.c.name == self.name)).first()
         if row is None:
             return None
+        t = fraud_state_snapshot_parts
+        layers = conn.execute(
+            select(func.count(distinct(t.c.position))).where(
+                t.c.name == self.name, t.c.position <= row[0]
+            )
+        ).scalar()
         body = bytes(row[5]) if with_body else None
-        return SavedState(int(row[0]), str(row[1]), str(row[2]), str(row[3]), int(row[4]), body)
+        return SavedState(
+            int(row[0]),
+            str(row[1]),
+            str(row[2]),
+            str(row[3]),
+            int(row[4]),
+            body,
+            layers=int(layers or 0),
+        )
 
 
 __all__ = [

@@ -284,7 +284,8 @@ def lease(as_json: bool = JSON_OPTION) -> None:
         return
     console.print(
         f"feature state saved at ledger position {saved['ledger_position']} on "
-        f"{saved['saved_at']} by host {saved['saved_by']} ({saved['bytes'] / 1e6:.1f} MB); "
+        f"{saved['saved_at']} by host {saved['saved_by']} ({saved['bytes'] / 1e6:.1f} MB in "
+        f"{saved['layers']} layer{'s' if saved['layers'] != 1 else ''}); "
         f"the next process to score folds the {saved['decisions_after']:,} decisions "
         "stored after it"
     )
@@ -323,9 +324,14 @@ def save_state(as_json: bool = JSON_OPTION) -> None:
                 f"(ledger position {result['ledger_position']})"
             )
         return
+    what = (
+        f"the whole state ({result['saved_keys']:,} keys)"
+        if result["saved_whole"]
+        else f"the {result['saved_keys']:,} keys changed since (layer {result['saved_layers']})"
+    )
     console.print(
-        f"started from {start}, folded {result['folded']:,} stored decisions and saved the "
-        f"state at ledger position {result['ledger_position']} "
+        f"started from {start}, folded {result['folded']:,} stored decisions and saved "
+        f"{what} at ledger position {result['ledger_position']} "
         f"({result['saved_bytes'] / 1e6:.1f} MB) in {result['seconds']:.1f} s"
     )
 

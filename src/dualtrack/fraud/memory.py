@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Hashable, Iterable, Iterator, Sequence
 
 from dualtrack.fraud.domain import Alert, Case, CaseStatus
 from dualtrack.fraud.features import FEATURE_SPECS, EntityState, dump_states, load_states
@@ -21,6 +21,11 @@ class InMemoryFeatureStateStore:
 
     Remembered transaction IDs are forgotten once they are older than the longest feature
     window relative to the newest transaction seen.
+
+    It also keeps the keys saved since the state was last marked as saved or loaded
+    (:meth:`mark_saved`, :meth:`changes`), so that a save can write only those keys on top
+    of the one before it. Keys are never removed, so the keys that changed are all a later
+    save needs to hold.
     """
 
     def __init__(self, retention_s: int = _RETENTION_S) -> None:
@@ -28,12 +33,26 @@ class InMemoryFeatureStateStore:
         self._seen: OrderedDict[str, tuple[int, tuple[float, ...]]] = OrderedDict()
         self._retention_s = retention_s
         self._newest = 0
+        self._saved_as: Hashable | None = None
+        self._changed: set[str] = set()
 
     def load(self, key: str) -> EntityState | None:
         return self._states.get(key)
 
     def save(self, key: str, state: EntityState) -> None:
         self._states[key] = state
+        self._changed.add(key)
+
+    def mark_saved(self, at: Hashable) -> None:
+        """Note that the state, as it is now, was saved or loaded as ``at`` (for a saved
+        state: its ledger position and hash): the changed keys are counted afresh."""
+        self._saved_as = at
+        self._changed = set()
+
+    def changes(self) -> tuple[Hashable | None, frozenset[str]]:
+        """What the state was last marked as (:meth:`mark_saved`; None: never, or replaced
+        since by :meth:`restore` or :meth:`restore_parts`) and the keys saved since."""
+        return self._saved_as, frozenset(self._changed)
 
     def remembered(self, txn_id: str) -> tuple[float, ...] | None:
         hit = self._seen.get(txn_id)
@@ -65,32 +84,43 @@ class InMemoryFeatureStateStore:
         """Replace the per-key states with what :meth:`dump` wrote (``ValueError`` if it
         was written by another feature definition)."""
         self._states = load_states(data)
+        self._saved_as, self._changed = None, set()
 
-    def dump_parts(self, part_items: int = PART_ITEMS) -> Iterator[bytes]:
+    def dump_parts(
+        self, part_items: int = PART_ITEMS, *, only: Collection[str] | None = None
+    ) -> Iterator[bytes]:
         """The per-key states as a series of dumps of whole keys, each closed once it holds
         ``part_items`` items (:data:`PART_ITEMS`; a key is never split), so that no one
         value grows with the whole state: a database field has a limit (1 GB on
         PostgreSQL), and the dump of a bank's state (tens of millions of events) would pass
-        it."""
+        it. With ``only``, just those keys (those :meth:`changes` lists), in sorted order."""
+        states = self._states
+        chosen: Iterable[tuple[str, EntityState]] = (
+            states.items() if only is None else ((key, states[key]) for key in sorted(only))
+        )
         part: dict[str, EntityState] = {}
-        items = 0
-        for key, state in self._states.items():
+        items, parts = 0, 0
+        for key, state in chosen:
             part[key] = state
             items += 1 + len(state.events) - state.offset
             items += sum(len(values) for values in state.seen.values())
             if items >= part_items:
                 yield dump_states(part)
-                part, items = {}, 0
-        if part or not self._states:
+                part, items, parts = {}, 0, parts + 1
+        if part or not parts:  # at least one part, even of nothing
             yield dump_states(part)
 
     def restore_parts(self, parts: Iterable[bytes]) -> None:
         """Replace the per-key states with what :meth:`dump_parts` wrote; on any error
-        (``ValueError`` for another feature definition) the states are left as they were."""
+        (``ValueError`` for another feature definition) the states are left as they were.
+
+        A key found in more than one part takes its last: a whole state's parts followed by
+        those of later dumps of changed keys (``only``) give the state as of the last."""
         states: dict[str, EntityState] = {}
         for data in parts:
             states.update(load_states(data))
         self._states = states
+        self._saved_as, self._changed = None, set()
 
 
 class InMemoryCaseRepository:

@@ -40,6 +40,7 @@ import orjson
 import polars as pl
 
 from dualtrack.adapters.fraud_sql import (
+    SavedState,
     SqlCaseRepository,
     SqlDecisionStore,
     SqlDeployedVersion,
@@ -396,6 +397,15 @@ class _OtherLedger(ValueError):
     """A saved state that does not belong to this database's ledger."""
 
 
+#: a save writes the whole state again, instead of only the keys changed since the save it
+#: builds on, once the saved state holds this many layers (one whole state, then one layer
+#: per save of changed keys), once its layers of changed keys hold this share of the whole
+#: state's bytes (each layer is read in full when the state is loaded), or when the keys
+#: changed are this share of the whole state's keys
+MAX_LAYERS = 32
+CHANGED_SHARE = 0.5
+
+
 class StateSnapshots:
     """The feature state saved in the database (:class:`SqlStateSnapshots`), so that the
     next process to take the lease, on this machine or any other, loads it and folds only
@@ -403,6 +413,13 @@ class StateSnapshots:
     its state when it stops; a standby server saves the state it follows every
     ``DUALTRACK_FRAUD_CHECKPOINT_S`` seconds (:meth:`StoredHistory.checkpoint`), which
     covers a holder that crashed.
+
+    A save writes only the keys changed since the state was last saved or loaded, as a
+    layer on top of the saved state, when that saved state is the one this state was marked
+    as (same ledger position and hash, which name one exact state); it writes the whole
+    state when there is nothing to build on, or at :data:`MAX_LAYERS` and
+    :data:`CHANGED_SHARE`. Loading reads the whole state's parts, then each layer's, later
+    keys replacing earlier ones.
 
     A saved state records the ledger position it is exact at and the ledger's hash there;
     it is used only if this database's ledger has that hash at that position (so a state
@@ -420,38 +437,123 @@ class StateSnapshots:
         reader: Any,
         *,
         part_items: int = PART_ITEMS,
+        max_layers: int = MAX_LAYERS,
+        changed_share: float = CHANGED_SHARE,
     ) -> None:
         self.stored = stored
         self._key = key
         self._reader = reader
         self.part_items = part_items
+        self.max_layers = max_layers
+        self.changed_share = changed_share
+        #: what the last successful :meth:`save` wrote: ``whole`` (or only changed keys),
+        #: ``keys`` written, ``layers`` now stored
+        self.last_save: dict[str, Any] | None = None
 
-    def save(self, state: object, position: int, ledger_hash: str | None = None) -> int | None:
+    def save(
+        self,
+        state: object,
+        position: int,
+        ledger_hash: str | None = None,
+        *,
+        whole: bool = False,
+    ) -> int | None:
         """Save ``state`` as exact at ledger ``position`` (``ledger_hash`` is looked up when
-        not given); returns the bytes stored, or None when nothing was: a state of another
-        kind, no ledger entry at ``position``, or a state saved at a later position.
+        not given); returns the bytes written, or None when nothing was: a state of another
+        kind, no ledger entry at ``position``, or a state saved at that or a later position.
+        The state must not change while it is saved (callers hold it still).
 
-        The state goes in compressed parts of whole keys (:meth:`~InMemoryFeatureStateStore.
-        dump_parts`); the header lists each part's SHA-256 and is signed (HMAC-SHA256), so
-        a changed, missing, extra or reordered part makes the whole state unusable."""
+        It goes in compressed parts of whole keys (:meth:`~InMemoryFeatureStateStore.
+        dump_parts`): only the changed keys when the saved state allows (see the class
+        docstring), unless ``whole``. The header lists every layer's parts by SHA-256 and is
+        signed (HMAC-SHA256), so a changed, missing, extra or reordered part makes the
+        whole saved state unusable."""
         if not isinstance(state, InMemoryFeatureStateStore):
             return None
         if ledger_hash is None:
             ledger_hash = ledger_hash_at(self._reader, position)
             if ledger_hash is None:
                 return None
+        saved_as, changed = state.changes()
+        below: list[dict[str, Any]] = []
+        parent: tuple[int, str] | None = None
+        if not whole:
+            try:
+                head = self.stored.head()
+            except Exception:  # the database failed: the put below tells
+                head = None
+            if head is not None and head.position >= position:
+                return None  # as new or newer already saved: dump nothing
+            if head is not None and saved_as == (head.position, head.ledger_hash):
+                below = self._layers_to_build_on(head, len(changed))
+                parent = (head.position, head.ledger_hash) if below else None
         with _collector_paused():
-            parts = [zlib.compress(part, 1) for part in state.dump_parts(self.part_items)]
-        header = orjson.dumps(
-            {
-                "position": position,
-                "ledger_hash": ledger_hash,
-                "parts": [hashlib.sha256(part).hexdigest() for part in parts],
-            }
-        )
+            dumped = state.dump_parts(self.part_items, only=changed if below else None)
+            parts = [zlib.compress(part, 1) for part in dumped]
+        written = sum(len(part) for part in parts)
+        layer: dict[str, Any] = {
+            "position": position,
+            "keys": len(changed) if below else len(state),
+            "bytes": written,
+            "parts": [hashlib.sha256(part).hexdigest() for part in parts],
+        }
+        layers = [*below, layer]
+        header = orjson.dumps({"position": position, "ledger_hash": ledger_hash, "layers": layers})
         signed = hmac.new(self._key, header, hashlib.sha256).digest() + header
-        stored = self.stored.put(position, ledger_hash, signed, parts)
-        return len(signed) + sum(len(part) for part in parts) if stored else None
+        size = len(signed) + sum(int(each["bytes"]) for each in layers)
+        if not self.stored.put(position, ledger_hash, signed, parts, parent=parent, size=size):
+            if below:  # the saved state moved on meanwhile (a rare race): write it whole
+                return self.save(state, position, ledger_hash, whole=True)
+            return None
+        state.mark_saved((position, ledger_hash))
+        self.last_save = {"whole": not below, "keys": layer["keys"], "layers": len(layers)}
+        return len(signed) + written
+
+    def last_save_text(self) -> str:
+        """:attr:`last_save` in words, for logs."""
+        last = self.last_save
+        if last is None:
+            return "nothing"
+        if last["whole"]:
+            return f"the whole state, {last['keys']} keys"
+        return f"the {last['keys']} keys changed, as layer {last['layers']}"
+
+    def _layers_to_build_on(self, head: SavedState, changed: int) -> list[dict[str, Any]]:
+        """The layers of the saved state ``head`` if a layer of ``changed`` keys may go on
+        top of them (see :data:`MAX_LAYERS`), else none (write the whole state)."""
+        try:
+            layers = self._layers(self._verified(head.body or b""), head.position)
+        except (ValueError, KeyError, TypeError):
+            return []
+        whole, share = layers[0], self.changed_share
+        if (
+            len(layers) >= self.max_layers
+            or sum(int(layer["bytes"]) for layer in layers[1:]) >= share * int(whole["bytes"])
+            or changed > share * int(whole["keys"])
+        ):
+            return []
+        return layers
+
+    def _verified(self, signed: bytes) -> dict[str, Any]:
+        header = signed[32:]
+        expected = hmac.new(self._key, header, hashlib.sha256).digest()
+        if not hmac.compare_digest(signed[:32], expected):
+            raise ValueError("its signature does not verify")
+        try:
+            meta = orjson.loads(header)
+        except orjson.JSONDecodeError:  # a signed zlib body: the layout before parts
+            raise ValueError("it was saved before migration fraud_0005 (no parts)") from None
+        if not isinstance(meta, dict):
+            raise ValueError("its header is not an object")
+        return meta
+
+    @staticmethod
+    def _layers(meta: Mapping[str, Any], position: int) -> list[dict[str, Any]]:
+        """The header's layers; one saved before layers has one (its parts, at its
+        position; the key count only matters to later saves, which it no longer takes)."""
+        if "layers" in meta:
+            return list(meta["layers"])
+        return [{"position": position, "keys": 0, "bytes": 0, "parts": list(meta["parts"])}]
 
     def load(self, state: object) -> int | None:
         """Restore ``state`` from the saved one and return its ledger position, or None
@@ -467,26 +569,21 @@ class StateSnapshots:
             return None
         started = time.perf_counter()
         try:
-            signed = saved.body
-            header = signed[32:]
-            expected = hmac.new(self._key, header, hashlib.sha256).digest()
-            if not hmac.compare_digest(signed[:32], expected):
-                raise ValueError("its signature does not verify")
-            try:
-                meta = orjson.loads(header)
-            except orjson.JSONDecodeError:  # a signed zlib body: the layout before parts
-                raise ValueError("it was saved before migration fraud_0005 (no parts)") from None
+            meta = self._verified(saved.body)
             position, ledger_hash = int(meta["position"]), str(meta["ledger_hash"])
+            layers = self._layers(meta, position)
+            listed = [digest for layer in layers for digest in layer["parts"]]
             digests = [hashlib.sha256(part).hexdigest() for part in saved.parts]
-            if digests != list(meta["parts"]):
+            if digests != listed:
                 raise ValueError(
                     f"its parts do not match its header ({len(saved.parts)} read, "
-                    f"{len(meta['parts'])} listed)"
+                    f"{len(listed)} listed in {len(layers)} layers)"
                 )
             if ledger_hash_at(self._reader, position) != ledger_hash:
                 raise _OtherLedger("it does not belong to this database's ledger")
             with _collector_paused():
                 state.restore_parts(zlib.decompress(part) for part in saved.parts)
+            state.mark_saved((position, ledger_hash))
         except _OtherLedger as exc:
             # it can never be used on this database, and it may be ahead of the ledger (one
             # restored from a backup), where no save would replace it: deleted
@@ -496,7 +593,7 @@ class StateSnapshots:
             except Exception:  # left in place: a later save replaces it
                 logger.warning("could not delete the unusable fraud feature state", exc_info=True)
             return None
-        except (ValueError, KeyError, zlib.error) as exc:
+        except (ValueError, KeyError, TypeError, zlib.error) as exc:
             # left in place (another key or feature definition may be this process's
             # mistake, as in a rolling upgrade); the next save replaces it
             logger.warning("saved fraud feature state not used: %s", exc)
@@ -506,11 +603,12 @@ class StateSnapshots:
             return None
         logger.info(
             "fraud feature state loaded as saved at ledger position %d by host %s on %s "
-            "(%.1f MB) in %.1f s",
+            "(%.1f MB in %d layers) in %.1f s",
             position,
             saved.saved_by,
             saved.saved_at,
             saved.size / 1e6,
+            len(layers),
             time.perf_counter() - started,
         )
         return position
@@ -674,8 +772,9 @@ class StoredHistory:
             self._unsaved = False
         if size is not None:
             logger.info(
-                "fraud feature state followed to ledger position %d saved (%.1f MB) in %.1f s",
+                "fraud feature state followed to ledger position %d saved (%s; %.1f MB) in %.1f s",
                 position,
+                self.snapshots.last_save_text(),
                 size / 1e6,
                 time.perf_counter() - started,
             )
@@ -733,16 +832,22 @@ def save_state(platform: Platform, on_batch: Callable[[int], None] | None = None
     saved state (or from the first decision when none may be used), fold every decision
     stored after it, and save the result. Takes no lease, so it runs beside the scoring
     process, on any machine. Returns where it started, what it folded and what it saved
-    (``saved_bytes`` None: nothing was stored after the saved state)."""
+    (``saved_bytes`` None: nothing was stored after the saved state; ``saved_whole``: the
+    whole state, or only the ``saved_keys`` changed since the saved state it started from,
+    which then has ``saved_layers`` layers)."""
     history = stored_history(platform)
     started = time.perf_counter()
     folded = history.catch_up(on_batch=on_batch)
     size = history.checkpoint(now=True)
+    last = history.snapshots.last_save if history.snapshots is not None else None
     return {
         "started_from": history.restored_at,
         "folded": folded,
         "ledger_position": history.position,
         "saved_bytes": size,
+        "saved_whole": last["whole"] if size is not None and last else None,
+        "saved_keys": last["keys"] if size is not None and last else None,
+        "saved_layers": last["layers"] if size is not None and last else None,
         "seconds": round(time.perf_counter() - started, 2),
     }
 
@@ -773,16 +878,18 @@ def _save_snapshot(platform: Platform) -> None:
         position, ledger_hash = uow.audit.head()
     if position == 0:  # an empty ledger: nothing to tie a saved state to
         return
+    saving = snapshots(platform)
     try:
-        size = snapshots(platform).save(service(platform).state, position, ledger_hash)
+        size = saving.save(service(platform).state, position, ledger_hash)
     except Exception:  # the database failed: the next process folds more, nothing is lost
         logger.warning("could not save the fraud feature state", exc_info=True)
         return
     if size is None:
         return
     logger.info(
-        "fraud feature state saved at ledger position %d (%.1f MB) in %.1f s",
+        "fraud feature state saved at ledger position %d (%s; %.1f MB) in %.1f s",
         position,
+        saving.last_save_text(),
         size / 1e6,
         time.perf_counter() - started,
     )
@@ -831,6 +938,7 @@ def lease_status(platform: Platform) -> dict[str, Any]:
             "saved_at": saved.saved_at,
             "saved_by": saved.saved_by,
             "bytes": saved.size,
+            "layers": saved.layers,
             "decisions_after": SqlDecisionStore.stored_decisions(reader, after=saved.position),
         }
     if owner is not None:

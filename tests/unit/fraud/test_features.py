@@ -237,6 +237,45 @@ def test_a_state_saved_in_parts_restores_to_the_same_state(stream: pl.DataFrame)
     assert restored._states == store._states, "left as it was"
 
 
+def test_a_dump_of_the_changed_keys_on_top_of_the_last_saved_one_gives_the_state(
+    stream: pl.DataFrame,
+) -> None:
+    """The store counts the keys saved since it was marked as saved (or loaded); their dump,
+    read after the whole state's, gives the state as it is now, so a save can write only
+    them."""
+    store = InMemoryFeatureStateStore()
+    engine = OnlineFeatureEngine(store)
+    rows = list(stream.head(3_000).iter_rows(named=True))
+    assert store.changes()[0] is None, "never saved"
+    for row in rows[:2_500]:
+        engine.features(row)
+    store.mark_saved((2_500, "h"))
+    whole = list(store.dump_parts(part_items=2_000))
+    assert store.changes() == ((2_500, "h"), frozenset())
+    engine.fold_all(rows[2_500:2_800])  # folding stored decisions counts too
+    for row in rows[2_800:]:
+        engine.features(row)
+    marked, changed = store.changes()
+    touched = {
+        f"{entity}:{row[column]}"
+        for row in rows[2_500:]
+        for entity, column in (("customer", "customer_id"), ("account", "account_id"))
+    } | {f"payee:{row['payee_id']}" for row in rows[2_500:]}
+    assert marked == (2_500, "h") and changed == touched
+    assert len(changed) < len(store) // 2, "a small share of the keys"
+    changes = list(store.dump_parts(part_items=50, only=changed))
+    assert len(changes) > 1 and sorted(k for p in changes for k in load_states(p)) == sorted(
+        changed
+    )
+    restored = InMemoryFeatureStateStore()
+    restored.restore_parts([*whole, *changes])
+    assert restored._states == store._states
+    assert restored.changes() == (None, frozenset()), "a restored state is marked by its loader"
+    restored.restore_parts(whole)
+    assert restored._states != store._states, "the changes are needed"
+    assert list(store.dump_parts(only=())) == [dump_states({})], "nothing changed: one empty part"
+
+
 def test_a_state_saved_under_another_feature_definition_is_refused() -> None:
     store = InMemoryFeatureStateStore()
     OnlineFeatureEngine(store).fold(

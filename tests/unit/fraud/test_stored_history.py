@@ -68,6 +68,9 @@ class FakeSnapshots:
         self.saved.append((position, list(state)))
         return len(state)
 
+    def last_save_text(self) -> str:
+        return f"{len(self.saved[-1][1])} events"
+
     def load(self, state: list[Mapping[str, object]]) -> int | None:
         if not self.saved:
             return None
