@@ -84,9 +84,9 @@ def run(backend: str, url: str | None, args: argparse.Namespace) -> dict[str, An
     t0 = time.perf_counter()
     wiring.stop_scoring(holder_platform)  # saves the state, gives the lease back
     save_s = time.perf_counter() - t0
-    saved = wiring.snapshots(holder_platform).stored.describe()
+    saved = wiring.snapshots(holder_platform).stored.get()
     assert saved is not None
-    snapshot_bytes = saved.size
+    snapshot_bytes, snapshot_parts = saved.size, len(saved.parts)
 
     def take_over_afresh() -> tuple[float, int, int | None, dict[str, Any]]:
         """A new platform takes the lease: (seconds, decisions folded, the position of
@@ -214,6 +214,9 @@ def run(backend: str, url: str | None, args: argparse.Namespace) -> dict[str, An
             layer_s = time.perf_counter() - t0
             last = saving.last_save
             assert layer_bytes and last and not last["whole"] and last["layers"] == 2, last
+            header = saving.stored.head()
+            assert header is not None and header.body is not None
+            whole_layer, changed_layer = orjson.loads(header.body[32:])["layers"]
             load_layered_s, folded, _at, loaded = take_over_afresh()
             assert folded == 0
             identical_with_layer &= loaded == _state_of(wiring.service(standby))
@@ -222,6 +225,8 @@ def run(backend: str, url: str | None, args: argparse.Namespace) -> dict[str, An
                     "whole_save_s": whole_s,
                     "whole_megabytes": whole_bytes / 1e6,
                     "whole_keys": len(state),
+                    "whole_parts": len(whole_layer["parts"]),
+                    "layer_parts": len(changed_layer["parts"]),
                     "layer_save_s": layer_s,
                     "layer_megabytes": layer_bytes / 1e6,
                     "layer_keys": last["keys"],
@@ -248,6 +253,7 @@ def run(backend: str, url: str | None, args: argparse.Namespace) -> dict[str, An
         "snapshot": {
             "save_s": save_s,
             "megabytes": snapshot_bytes / 1e6,
+            "parts": snapshot_parts,
             "take_over_s": restore_s,
             "median_take_over_s": statistics.median(restore_s),
             "state_identical_to_holders": identical_after_restore,
@@ -293,12 +299,33 @@ def run(backend: str, url: str | None, args: argparse.Namespace) -> dict[str, An
     }
 
 
+def _set_part_items(items: int) -> None:
+    """Every platform's saved states in parts of ``items`` (``--part-items``)."""
+    from dualtrack.fraud import wiring
+
+    platform_snapshots = wiring.snapshots
+
+    def sized(platform: Any) -> Any:
+        found = platform_snapshots(platform)
+        found.part_items = items
+        return found
+
+    wiring.snapshots = sized  # type: ignore[assignment]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--decisions", type=int, default=None)
     parser.add_argument("--delta", type=int, default=2_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--part-items",
+        type=int,
+        default=None,
+        help="items per part of a saved state (default: the platform's, 1M; smaller makes "
+        "the bench's state many parts, as a bank's would be)",
+    )
     parser.add_argument(
         "--pg-url",
         default=os.environ.get("DUALTRACK_BENCH_PG_URL"),
@@ -308,6 +335,8 @@ def main() -> None:
     if args.decisions is None:
         args.decisions = 30_000 if args.quick else 200_000
     logging.disable(logging.WARNING)
+    if args.part_items:
+        _set_part_items(args.part_items)
     backends: list[tuple[str, str | None]] = [("sqlite", None)]
     if args.pg_url:
         backends.append(("postgresql", fresh_pg_database(args.pg_url, "dualtrack_takeover_bench")))
@@ -317,6 +346,7 @@ def main() -> None:
             {
                 "benchmark": "fraud_takeover",
                 "mode": "quick" if args.quick else "full",
+                "part_items": args.part_items,
                 "date": datetime.now(UTC).isoformat(timespec="seconds"),
                 "machine": {
                     "cpu": cpu_model(),

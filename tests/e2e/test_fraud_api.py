@@ -314,6 +314,7 @@ async def test_a_server_on_another_machine_starts_from_the_state_the_last_one_sa
             metrics = (await fresh.get("/metrics")).text
             assert "dualtrack_fraud_saved_state_ledger_entries_after 0.0" in metrics
             assert "dualtrack_fraud_saved_state_age_seconds" in metrics
+            assert "dualtrack_fraud_saved_state_layers 1.0" in metrics
             later = await _score(fresh, keys, [txn("W3", offset=1_200)], features=True)
             assert later.status_code == 200, later.text
             metrics = (await fresh.get("/metrics")).text

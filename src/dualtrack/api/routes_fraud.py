@@ -77,6 +77,12 @@ class ScoringRoleMetrics(Collector):
                 "scoring process reads on from it)",
                 value=lag["ledger_entries_after"],
             )
+            yield GaugeMetricFamily(
+                "dualtrack_fraud_saved_state_layers",
+                "Layers of the saved fraud feature state: 1 for a whole state, plus one per "
+                "later save of only the keys changed (a load reads them all)",
+                value=lag["layers"],
+            )
 
 
 def collectors(platform: Platform) -> list[Collector]:

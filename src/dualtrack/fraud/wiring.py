@@ -955,8 +955,9 @@ def lease_status(platform: Platform) -> dict[str, Any]:
 
 def saved_state_lag(platform: Platform) -> dict[str, float] | None:
     """How far the saved feature state trails (None when none is saved): its age in
-    seconds and the ledger entries written after it, read on the read engine (for
-    ``/metrics``: a scrape never waits for the scoring process's writes)."""
+    seconds, the ledger entries written after it, and its layers (a whole state, then one
+    per save of changed keys), read on the read engine (for ``/metrics``: a scrape never
+    waits for the scoring process's writes)."""
     saved = snapshots(platform).stored.describe()
     if saved is None:
         return None
@@ -964,6 +965,7 @@ def saved_state_lag(platform: Platform) -> dict[str, float] | None:
     return {
         "age_s": max(0.0, age),
         "ledger_entries_after": float(max(0, ledger_head(_reader(platform)) - saved.position)),
+        "layers": float(saved.layers),
     }
 
 
