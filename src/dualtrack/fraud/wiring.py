@@ -521,15 +521,17 @@ class StateSnapshots:
     def _layers_to_build_on(self, head: SavedState, changed: int) -> list[dict[str, Any]]:
         """The layers of the saved state ``head`` if a layer of ``changed`` keys may go on
         top of them (see :data:`MAX_LAYERS`), else none (write the whole state)."""
+        share = self.changed_share
         try:
             layers = self._layers(self._verified(head.body or b""), head.position)
-        except (ValueError, KeyError, TypeError):
+            whole_bytes, whole_keys = int(layers[0]["bytes"]), int(layers[0]["keys"])
+            changed_bytes = sum(int(layer["bytes"]) for layer in layers[1:])
+        except (ValueError, KeyError, TypeError, IndexError):  # unreadable: write it whole
             return []
-        whole, share = layers[0], self.changed_share
         if (
             len(layers) >= self.max_layers
-            or sum(int(layer["bytes"]) for layer in layers[1:]) >= share * int(whole["bytes"])
-            or changed > share * int(whole["keys"])
+            or changed_bytes >= share * whole_bytes
+            or changed > share * whole_keys
         ):
             return []
         return layers
