@@ -103,6 +103,19 @@ def run(backend: str, url: str | None, args: argparse.Namespace) -> dict[str, An
             wiring.scoring_ownership(p).close()
             p.close()
 
+    def score_more_then_crash(start: int) -> dict[str, Any]:
+        """A new holder scores ``--delta`` more from row ``start`` and stops without
+        saving (it gives the lease back, as a crash would not, to save the TTL's wait);
+        returns its live state."""
+        p = bootstrap(settings)
+        try:
+            live = wiring.scoring_service(p)
+            for at in range(start, start + args.delta, 500):
+                live.score(rows[at : min(at + 500, start + args.delta)])
+            return _state_of(live)
+        finally:
+            p.close()
+
     restore_s: list[float] = []
     identical_after_restore = True
     for _ in range(args.repeats):
@@ -151,15 +164,8 @@ def run(backend: str, url: str | None, args: argparse.Namespace) -> dict[str, An
         t0 = time.perf_counter()
         assert history.checkpoint()
         checkpoint_s = time.perf_counter() - t0
-        holder_platform2 = bootstrap(settings)
-        try:
-            live = wiring.scoring_service(holder_platform2)
-            for at in range(stored, stored + args.delta, 500):
-                live.score(rows[at : min(at + 500, stored + args.delta)])
-            stored += args.delta
-            live_state = _state_of(live)
-        finally:
-            holder_platform2.close()  # gives the lease back, saves nothing (as a crash)
+        live_state = score_more_then_crash(stored)
+        stored += args.delta
         try:
             t0 = time.perf_counter()
             folded, fresh = history.take_over()
@@ -200,14 +206,8 @@ def run(backend: str, url: str | None, args: argparse.Namespace) -> dict[str, An
             assert whole_bytes and saving.last_save and saving.last_save["whole"]
             load_whole_s, folded, _at, _state = take_over_afresh()
             assert folded == 0
-            holder_platform2 = bootstrap(settings)
-            try:
-                live = wiring.scoring_service(holder_platform2)
-                for at in range(stored, stored + args.delta, 500):
-                    live.score(rows[at : min(at + 500, stored + args.delta)])
-                stored += args.delta
-            finally:
-                holder_platform2.close()  # saves nothing (as a crash)
+            score_more_then_crash(stored)
+            stored += args.delta
             assert history.catch_up() == args.delta
             t0 = time.perf_counter()
             layer_bytes = history.checkpoint(now=True)
