@@ -605,12 +605,13 @@ class StateSnapshots:
             return None
         logger.info(
             "fraud feature state loaded as saved at ledger position %d by host %s on %s "
-            "(%.1f MB in %d layers) in %.1f s",
+            "(%.1f MB in %d layer%s) in %.1f s",
             position,
             saved.saved_by,
             saved.saved_at,
             saved.size / 1e6,
             len(layers),
+            "" if len(layers) == 1 else "s",
             time.perf_counter() - started,
         )
         return position
