@@ -252,3 +252,49 @@ def test_save_state_brings_the_saved_feature_state_up_to_date(cli_db: Path) -> N
     history = wiring.stored_history(after)
     assert history.restored_at is not None and history.last_take_over == (0, True)
     assert decided[0].features["cust_count_1h"] == 6.0  # Q0-Q5, each once
+
+
+def test_save_state_every_keeps_saving_until_stopped(cli_db: Path) -> None:
+    """``fraud save-state --every`` beside the scoring server: it saves the state it builds,
+    one JSON line per save, and stops cleanly on SIGINT (here sent once it has saved)."""
+    import os
+    import signal
+    import threading
+    import time
+
+    from dualtrack.bootstrap import bootstrap
+    from dualtrack.config import Settings
+    from dualtrack.fraud import wiring
+    from dualtrack.identity.domain import Actor
+    from tests.fraud_support import deploy_tiny
+
+    code, _out, err = run("fraud", "save-state", "--every", "0")
+    assert code == 2 and "--every" in err, "at least 1 second"
+    handler = signal.getsignal(signal.SIGINT)
+    p = common.platform()
+    alice, victor, carol = (Actor.of(p.identity.get_user(u)) for u in ("alice", "victor", "carol"))
+    deploy_tiny(p, alice, victor, carol)
+    server = bootstrap(Settings())  # the scoring server: another process
+    try:
+        wiring.scoring_service(server).score([txn(f"E{i}", offset=i * 60) for i in range(4)])
+
+        def interrupt_once_saved() -> None:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                if wiring.snapshots(server).stored.describe() is not None:
+                    break
+                time.sleep(0.05)
+            os.kill(os.getpid(), signal.SIGINT)
+
+        sender = threading.Thread(target=interrupt_once_saved)
+        sender.start()
+        code, out, err = run("fraud", "save-state", "--every", "1", "--json")
+        sender.join()
+        assert code == 0, err
+        lines = [json.loads(line) for line in out.splitlines()]
+        assert len(lines) == 1 and lines[0]["saved_whole"] is True
+        assert lines[0]["ledger_position"] == wiring.snapshots(server).stored.describe().position  # type: ignore[union-attr]
+        assert signal.getsignal(signal.SIGINT) is handler, "the caller's handler is back"
+        wiring.scoring_ownership(server).close()
+    finally:
+        server.close()

@@ -26,6 +26,7 @@ from dualtrack.adapters.fraud_tables import (
 )
 from dualtrack.bootstrap import Platform, bootstrap
 from dualtrack.config import Settings
+from dualtrack.errors import InvalidInput
 from dualtrack.fraud import wiring
 from dualtrack.fraud.features import FEATURE_NAMES, compute_batch
 from dualtrack.fraud.governed import ScoringOwnedElsewhere
@@ -543,6 +544,64 @@ def test_a_layer_for_a_saved_state_replaced_meanwhile_is_written_whole(
     del snapshots.stored.head
     fresh = InMemoryFeatureStateStore()
     assert snapshots.load(fresh) == head() and fresh._states == state._states
+
+
+def test_a_long_running_save_state_saves_the_whole_state_once_then_only_changes(
+    platform: Platform, people: People, settings: Settings
+) -> None:
+    """``save-state --every`` on another machine beside the scoring process: it builds the
+    state (no saved one yet) and saves it whole at once, then follows the holder and saves
+    only the keys changed; after the holder crashes, a third machine starts from its last
+    save and gets the batch features."""
+    rows, expected = _deployed_stream(platform, people)
+    holder = wiring.scoring_service(platform)
+    holder.score(rows[:300])
+    keeper = bootstrap(
+        _another_machine(settings, "machine-b").model_copy(update={"fraud_follow_s": 0.02})
+    )
+    saves: list[dict[str, Any]] = []
+    stop = threading.Event()
+    done: list[int] = []
+    thread = threading.Thread(
+        target=lambda: done.append(wiring.keep_state_saved(keeper, 0.05, stop, saves.append))
+    )
+
+    def wait_for(count: int) -> None:
+        deadline = time.monotonic() + 30
+        while len(saves) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(saves) >= count, saves
+
+    try:
+        with pytest.raises(InvalidInput):
+            wiring.keep_state_saved(keeper, 0, stop)
+        thread.start()
+        wait_for(1)
+        assert saves[0]["saved_whole"] and saves[0]["saved_layers"] == 1
+        holder.score(rows[300:330])
+        wait_for(2)
+        with platform.uow() as uow:
+            head, _hash = uow.audit.head()
+        while saves[-1]["ledger_position"] != head:  # a save may have caught half of them
+            wait_for(len(saves) + 1)
+        assert not saves[-1]["saved_whole"] and saves[-1]["saved_layers"] >= 2
+        assert 0 < saves[-1]["saved_keys"] <= 90, "the keys of 30 payments"
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+        keeper.close()
+    assert done == [len(saves)], "it stops when asked and says how many saves it made"
+    with platform.uow() as uow:  # the holder crashes: replaced, it saves nothing
+        uow.connection.execute(update(fraud_scoring_owner).values(holder="gone", heartbeat_at=0))
+        uow.commit()
+    third = bootstrap(_another_machine(settings, "machine-c"))
+    try:
+        decided = wiring.scoring_service(third).score(rows[330:])
+        history = wiring.stored_history(third)
+        assert history.restored_at == head and history.last_take_over == (0, True)
+    finally:
+        third.close()
+    _assert_batch_features(decided, expected[330:])
 
 
 def test_a_process_starts_from_the_state_its_predecessor_saved(

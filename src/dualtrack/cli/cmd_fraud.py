@@ -7,6 +7,9 @@ through the same governed service as the API: every decision is stored and ledge
 from __future__ import annotations
 
 import json
+import signal
+import sys
+import threading
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -291,19 +294,42 @@ def lease(as_json: bool = JSON_OPTION) -> None:
     )
 
 
+def _what_was_saved(result: dict[str, Any]) -> str:
+    if result["saved_whole"]:
+        return f"the whole state ({result['saved_keys']:,} keys)"
+    return f"the {result['saved_keys']:,} keys changed since (layer {result['saved_layers']})"
+
+
 @app.command("save-state")
-def save_state(as_json: bool = JSON_OPTION) -> None:
+def save_state(
+    as_json: bool = JSON_OPTION,
+    every: Annotated[
+        float | None,
+        typer.Option(
+            "--every",
+            min=1.0,
+            help="Keep running: follow the stored decisions and save every this many "
+            "seconds (only the keys changed since the last save) until stopped (Ctrl-C, "
+            "SIGTERM). With --json, one JSON object per line per save.",
+        ),
+    ] = None,
+) -> None:
     """Bring the feature state saved in the database up to date with the stored decisions.
 
     Loads the saved state (or starts from the first decision when none may be used), folds
     every decision stored after it and saves the result, so the next process to take the
     scoring lease folds less. For a scheduled job where no standby server checkpoints
     (DUALTRACK_FRAUD_CHECKPOINT_S); it scores nothing and takes no lease, so it runs beside
-    the scoring server, on any machine with the same DUALTRACK_SECRET_KEY."""
+    the scoring server, on any machine with the same DUALTRACK_SECRET_KEY. With --every it
+    keeps the state in memory and saves only what changed, instead of loading the whole
+    saved state on each run."""
     p = platform()
     behind = wiring.lease_status(p)
     saved = behind["saved_state"]
     total = saved["decisions_after"] if saved is not None else behind["stored_decisions"]
+    if every is not None:
+        _keep_state_saved(p, every, total, as_json)
+        return
     with _progress() as bar:
         task = bar.add_task("folding stored decisions", total=total)
         result = wiring.save_state(p, on_batch=lambda n: bar.update(task, completed=n))
@@ -324,16 +350,55 @@ def save_state(as_json: bool = JSON_OPTION) -> None:
                 f"(ledger position {result['ledger_position']})"
             )
         return
-    what = (
-        f"the whole state ({result['saved_keys']:,} keys)"
-        if result["saved_whole"]
-        else f"the {result['saved_keys']:,} keys changed since (layer {result['saved_layers']})"
-    )
     console.print(
         f"started from {start}, folded {result['folded']:,} stored decisions and saved "
-        f"{what} at ledger position {result['ledger_position']} "
+        f"{_what_was_saved(result)} at ledger position {result['ledger_position']} "
         f"({result['saved_bytes'] / 1e6:.1f} MB) in {result['seconds']:.1f} s"
     )
+
+
+def _keep_state_saved(p: Any, every: float, total: int, as_json: bool) -> None:
+    """``save-state --every``: fold what is stored (with a progress bar), then follow and
+    save until SIGINT or SIGTERM."""
+    stop = threading.Event()
+
+    def stopping(_signum: int, _frame: object) -> None:
+        stop.set()
+
+    before = {signum: signal.signal(signum, stopping) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        _follow_and_save(p, every, total, as_json, stop)
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
+
+
+def _follow_and_save(
+    p: Any, every: float, total: int, as_json: bool, stop: threading.Event
+) -> None:
+    history = wiring.stored_history(p)
+    with _progress() as bar:
+        task = bar.add_task("folding stored decisions", total=total)
+        history.catch_up(on_batch=lambda n: bar.update(task, completed=n))
+    if not as_json:
+        console.print(
+            f"following the stored decisions from ledger position {history.position}; saving "
+            f"every {every:g} s when they changed the state (Ctrl-C to stop)"
+        )
+
+    def saved(result: dict[str, Any]) -> None:
+        if as_json:
+            sys.stdout.write(json.dumps(result) + "\n")
+            sys.stdout.flush()
+            return
+        console.print(
+            f"saved {_what_was_saved(result)} at ledger position {result['ledger_position']} "
+            f"({result['saved_bytes'] / 1e6:.1f} MB) in {result['seconds']:.1f} s"
+        )
+
+    saves = wiring.keep_state_saved(p, every, stop, on_save=saved)
+    if not as_json:
+        console.print(f"stopped after {saves} save{'' if saves == 1 else 's'}")
 
 
 @app.command("simulate")

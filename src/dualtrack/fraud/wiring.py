@@ -60,7 +60,7 @@ from dualtrack.adapters.group_commit import GroupCommitter
 from dualtrack.adapters.sql import SqlUnitOfWork
 from dualtrack.background import BackgroundLoop
 from dualtrack.bootstrap import Platform
-from dualtrack.errors import NotFound, PlatformError, RoleNotAllowed
+from dualtrack.errors import InvalidInput, NotFound, PlatformError, RoleNotAllowed
 from dualtrack.fraud import compiled
 from dualtrack.fraud.datasets import ULB_FEATURES, fetch_ulb, load_ulb
 from dualtrack.fraud.domain import Alert, BudgetPolicy, Case, CaseStatus, CostPolicy, Label
@@ -853,6 +853,54 @@ def save_state(platform: Platform, on_batch: Callable[[int], None] | None = None
         "saved_layers": last["layers"] if size is not None and last else None,
         "seconds": round(time.perf_counter() - started, 2),
     }
+
+
+def keep_state_saved(
+    platform: Platform,
+    every_s: float,
+    stop: threading.Event,
+    on_save: Callable[[dict[str, Any]], None] | None = None,
+) -> int:
+    """``dualtrack fraud save-state --every``: what :func:`save_state` does, kept up until
+    ``stop`` is set. The state stays in this process's memory and follows the stored
+    decisions (every ``DUALTRACK_FRAUD_FOLLOW_S``, or ``every_s`` if that is shorter or
+    following is off), and it is saved every ``every_s`` seconds when decisions changed
+    it: after the first save, only the keys changed since the last one (a layer), where a
+    scheduled ``save-state`` run would load the whole saved state again each time. For a
+    deployment with one scoring server and no standby. Takes no lease and scores nothing.
+    A database error is logged and tried again next round. Returns how many saves it made;
+    ``on_save`` gets each one's ledger position, bytes, whole/keys/layers and seconds."""
+    if every_s <= 0:
+        raise InvalidInput("--every must be a positive number of seconds")
+    history = stored_history(platform)
+    history.checkpoint_s = every_s
+    poll_s = platform.settings.fraud_follow_s
+    wait_s = min(poll_s, every_s) if poll_s > 0 else every_s
+    saves = 0
+    while not stop.is_set():
+        try:
+            history.catch_up()
+            started = time.perf_counter()
+            size = history.checkpoint()
+        except Exception:  # a database hiccup: try again next round
+            logger.warning("could not follow or save the fraud feature state", exc_info=True)
+            size = None
+        if size is not None:
+            saves += 1
+            last = history.snapshots.last_save if history.snapshots is not None else None
+            if on_save is not None and last is not None:
+                on_save(
+                    {
+                        "ledger_position": history.position,
+                        "saved_bytes": size,
+                        "saved_whole": last["whole"],
+                        "saved_keys": last["keys"],
+                        "saved_layers": last["layers"],
+                        "seconds": round(time.perf_counter() - started, 2),
+                    }
+                )
+        stop.wait(wait_s)
+    return saves
 
 
 def _still_ours(ownership: ScoringOwnership) -> bool:
