@@ -298,6 +298,30 @@ def _another_machine(settings: Settings, name: str) -> Settings:
     return settings.model_copy(update={"var_dir": var_dir})
 
 
+def _crash_then_score_elsewhere(
+    platform: Platform,
+    settings: Settings,
+    rows: list[dict[str, Any]],
+    expected: np.ndarray[Any, Any],
+    start: int,
+) -> tuple[int | None, tuple[int, bool] | None]:
+    """The holder crashes (it is replaced and saves nothing); a process on a third machine
+    takes over and scores ``rows[start:]``, which must get the batch features. Returns
+    where its state came from: (saved state's ledger position, its take-over)."""
+    with platform.uow() as uow:
+        uow.connection.execute(update(fraud_scoring_owner).values(holder="gone", heartbeat_at=0))
+        uow.commit()
+    third = bootstrap(_another_machine(settings, "machine-c"))
+    try:
+        decided = wiring.scoring_service(third).score(rows[start:])
+        history = wiring.stored_history(third)
+        taken = (history.restored_at, history.last_take_over)
+    finally:
+        third.close()
+    _assert_batch_features(decided, expected[start:])
+    return taken
+
+
 def test_a_later_saved_state_is_never_replaced_by_an_earlier_one(platform: Platform) -> None:
     saved = SqlStateSnapshots(platform.engine, host="node-a")
     assert saved.describe() is None and saved.get() is None
@@ -591,17 +615,8 @@ def test_a_long_running_save_state_saves_the_whole_state_once_then_only_changes(
         thread.join(timeout=30)
         keeper.close()
     assert done == [len(saves)], "it stops when asked and says how many saves it made"
-    with platform.uow() as uow:  # the holder crashes: replaced, it saves nothing
-        uow.connection.execute(update(fraud_scoring_owner).values(holder="gone", heartbeat_at=0))
-        uow.commit()
-    third = bootstrap(_another_machine(settings, "machine-c"))
-    try:
-        decided = wiring.scoring_service(third).score(rows[330:])
-        history = wiring.stored_history(third)
-        assert history.restored_at == head and history.last_take_over == (0, True)
-    finally:
-        third.close()
-    _assert_batch_features(decided, expected[330:])
+    taken = _crash_then_score_elsewhere(platform, settings, rows, expected, 330)
+    assert taken == (head, (0, True))
 
 
 def test_a_process_starts_from_the_state_its_predecessor_saved(
@@ -699,17 +714,8 @@ def test_a_standby_saves_the_state_it_follows_so_a_crash_costs_little(
     saved = wiring.snapshots(platform).stored.describe()
     assert saved is not None and saved.position == at
     holder.score(rows[600:700])
-    with platform.uow() as uow:  # the holder crashes: replaced, it saves nothing
-        uow.connection.execute(update(fraud_scoring_owner).values(holder="gone", heartbeat_at=0))
-        uow.commit()
-    third = bootstrap(_another_machine(settings, "machine-c"))
-    try:
-        decided = wiring.scoring_service(third).score(rows[700:])
-        history = wiring.stored_history(third)
-        assert history.restored_at == at and history.last_take_over == (100, True)
-    finally:
-        third.close()
-    _assert_batch_features(decided, expected[700:])
+    taken = _crash_then_score_elsewhere(platform, settings, rows, expected, 700)
+    assert taken == (at, (100, True))
 
 
 def test_a_process_whose_lease_was_taken_saves_no_snapshot(
