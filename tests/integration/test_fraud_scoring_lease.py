@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 import logging
@@ -617,6 +618,45 @@ def test_a_long_running_save_state_saves_the_whole_state_once_then_only_changes(
     assert done == [len(saves)], "it stops when asked and says how many saves it made"
     taken = _crash_then_score_elsewhere(platform, settings, rows, expected, 330)
     assert taken == (head, (0, True))
+
+
+def test_a_saved_state_is_read_from_one_snapshot_while_another_is_saved(
+    platform: Platform, people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A save that commits after the loader read the header and before it read the parts
+    (here: a whole save, which deletes every old part) does not make the state being read
+    look damaged: header and parts come from one snapshot of the database."""
+    rows, _expected = _deployed_stream(platform, people)
+    scoring = wiring.scoring_service(platform)
+    state = wiring.service(platform).state
+    assert isinstance(state, InMemoryFeatureStateStore)
+    snapshots = wiring.snapshots(platform)
+    snapshots.part_items = 200
+    scoring.score(rows[:300])
+    with platform.uow() as uow:
+        first, _hash = uow.audit.head()
+    assert snapshots.save(state, first)
+    expected_states = copy.deepcopy(state._states)
+    scoring.score(rows[300:320])
+    with platform.uow() as uow:
+        second, _hash = uow.audit.head()
+    stored = snapshots.stored
+    read_header = stored._read
+    saved_meanwhile: list[int | None] = []
+
+    def header_then_a_save(conn: Any, *, with_body: bool) -> Any:
+        header = read_header(conn, with_body=with_body)
+        if with_body and not saved_meanwhile:  # another process saves the whole state now
+            saved_meanwhile.append(snapshots.save(state, second, whole=True))
+        return header
+
+    monkeypatch.setattr(stored, "_read", header_then_a_save)
+    fresh = InMemoryFeatureStateStore()
+    assert snapshots.load(fresh) == first, "the state as it was when the read began"
+    assert saved_meanwhile[0] and fresh._states == expected_states
+    monkeypatch.undo()
+    again = InMemoryFeatureStateStore()
+    assert snapshots.load(again) == second and again._states == state._states
 
 
 def test_a_process_starts_from_the_state_its_predecessor_saved(

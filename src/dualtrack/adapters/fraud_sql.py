@@ -900,15 +900,19 @@ class SqlStateSnapshots:
         return True
 
     def get(self) -> SavedState | None:
-        """The stored state with its header and parts (None if none was saved). Parts are
-        read in the same read transaction as the header (repeatable read on PostgreSQL,
-        where a save may commit in between otherwise); any of a later position are left
-        out, and a part missing is revealed by the header's list of parts."""
+        """The stored state with its header and parts (None if none was saved), read from
+        one snapshot of the database (a repeatable-read transaction on PostgreSQL; an
+        explicit deferred transaction on SQLite, whose reader otherwise reads each statement
+        afresh), so a save that commits in between cannot pair this header with another
+        save's parts. Parts of a later position are left out anyway."""
         with self._reader.connect() as plain:
             conn = plain
             if plain.dialect.name == "postgresql":
                 conn = plain.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
+                dbapi = conn.connection.dbapi_connection
+                if conn.dialect.name == "sqlite" and not getattr(dbapi, "in_transaction", True):
+                    conn.exec_driver_sql("BEGIN DEFERRED")  # the read engine is in autocommit
                 saved = self._read(conn, with_body=True)
                 if saved is None:
                     return None
