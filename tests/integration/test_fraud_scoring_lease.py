@@ -758,6 +758,46 @@ def test_a_standby_saves_the_state_it_follows_so_a_crash_costs_little(
     assert taken == (at, (100, True))
 
 
+def test_a_stopping_holder_gives_the_lease_back_before_it_saves(
+    platform: Platform, people: People, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A whole save of a bank's state takes minutes, so a stopping holder gives the lease
+    back first: while it saves, a standby takes over and scores. The save is of the ledger
+    position read while the lease was still the holder's, and the standby's decisions come
+    after it, so a process starting from the saved state folds exactly those."""
+    rows, expected = _deployed_stream(platform, people)
+    wiring.scoring_service(platform).score(rows[:300])
+    with platform.uow() as uow:
+        head, _hash = uow.audit.head()
+    standby = bootstrap(_another_machine(settings, "machine-b"))
+    snapshots = wiring.snapshots(platform)
+    save = snapshots.save
+    scored_meanwhile: list[Any] = []
+
+    def a_standby_scores_meanwhile(state: object, position: int, ledger_hash: str) -> Any:
+        scored_meanwhile.extend(wiring.scoring_service(standby).score(rows[300:350]))
+        return save(state, position, ledger_hash)
+
+    monkeypatch.setattr(snapshots, "save", a_standby_scores_meanwhile)
+    try:
+        wiring.stop_scoring(platform)
+        assert len(scored_meanwhile) == 50, "the lease was free while the state was saved"
+        saved = snapshots.stored.describe()
+        assert saved is not None and saved.position == head
+        wiring.scoring_ownership(standby).close()  # the standby crashes: it saves nothing
+    finally:
+        standby.close()
+    _assert_batch_features(scored_meanwhile, expected[300:350])
+    third = bootstrap(_another_machine(settings, "machine-c"))
+    try:
+        decided = wiring.scoring_service(third).score(rows[350:])
+        history = wiring.stored_history(third)
+        assert history.restored_at == head and history.last_take_over == (50, True)
+    finally:
+        third.close()
+    _assert_batch_features(decided, expected[350:])
+
+
 def test_a_process_whose_lease_was_taken_saves_no_snapshot(
     platform: Platform, people: People
 ) -> None:
