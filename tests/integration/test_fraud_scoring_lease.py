@@ -659,6 +659,35 @@ def test_a_saved_state_is_read_from_one_snapshot_while_another_is_saved(
     assert snapshots.load(again) == second and again._states == state._states
 
 
+def test_a_save_that_is_told_to_stop_writes_nothing(platform: Platform, people: People) -> None:
+    """A take-over tells a standby's checkpoint to stop (``cancelled``): it stops after the
+    part it is dumping, writes nothing, and the saved state stays as it was."""
+    rows, _expected = _deployed_stream(platform, people)
+    scoring = wiring.scoring_service(platform)
+    state = wiring.service(platform).state
+    assert isinstance(state, InMemoryFeatureStateStore)
+    snapshots = wiring.snapshots(platform)
+    snapshots.part_items = 100
+    scoring.score(rows[:200])
+    with platform.uow() as uow:
+        first, _hash = uow.audit.head()
+    assert snapshots.save(state, first)
+    before = snapshots.stored.get()
+    scoring.score(rows[200:400])
+    with platform.uow() as uow:
+        second, _hash = uow.audit.head()
+    asked: list[bool] = []
+
+    def after_two_parts() -> bool:
+        asked.append(True)
+        return len(asked) > 2
+
+    assert snapshots.save(state, second, whole=True, cancelled=after_two_parts) is None
+    assert len(asked) == 3, "asked after each part, stopped at the third"
+    assert snapshots.stored.get() == before, "nothing written"
+    assert snapshots.save(state, second, cancelled=lambda: False), "not told: saved"
+
+
 def test_a_process_starts_from_the_state_its_predecessor_saved(
     platform: Platform, people: People, settings: Settings
 ) -> None:

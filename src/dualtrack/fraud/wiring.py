@@ -457,11 +457,15 @@ class StateSnapshots:
         ledger_hash: str | None = None,
         *,
         whole: bool = False,
+        cancelled: Callable[[], bool] | None = None,
     ) -> int | None:
         """Save ``state`` as exact at ledger ``position`` (``ledger_hash`` is looked up when
         not given); returns the bytes written, or None when nothing was: a state of another
         kind, no ledger entry at ``position``, or a state saved at that or a later position.
-        The state must not change while it is saved (callers hold it still).
+        The state must not change while it is saved (callers hold it still). ``cancelled``
+        is asked after each part is dumped and before the write: once it says so, the
+        save stops and returns None (a standby taking over gives way no later than one
+        part's dump, not the whole state's).
 
         It goes in compressed parts of whole keys (:meth:`~InMemoryFeatureStateStore.
         dump_parts`): only the changed keys when the saved state allows (see the class
@@ -487,9 +491,14 @@ class StateSnapshots:
             if head is not None and saved_as == (head.position, head.ledger_hash):
                 below = self._layers_to_build_on(head, len(changed))
                 parent = (head.position, head.ledger_hash) if below else None
+        parts: list[bytes] = []
         with _collector_paused():
-            dumped = state.dump_parts(self.part_items, only=changed if below else None)
-            parts = [zlib.compress(part, 1) for part in dumped]
+            for part in state.dump_parts(self.part_items, only=changed if below else None):
+                if cancelled is not None and cancelled():
+                    return None
+                parts.append(zlib.compress(part, 1))
+        if cancelled is not None and cancelled():
+            return None
         written = sum(len(part) for part in parts)
         layer: dict[str, Any] = {
             "position": position,
@@ -503,7 +512,7 @@ class StateSnapshots:
         size = len(signed) + sum(int(each["bytes"]) for each in layers)
         if not self.stored.put(position, ledger_hash, signed, parts, parent=parent, size=size):
             if below:  # the saved state moved on meanwhile (a rare race): write it whole
-                return self.save(state, position, ledger_hash, whole=True)
+                return self.save(state, position, ledger_hash, whole=True, cancelled=cancelled)
             return None
         state.mark_saved((position, ledger_hash))
         self.last_save = {"whole": not below, "keys": layer["keys"], "layers": len(layers)}
@@ -676,6 +685,8 @@ class StoredHistory:
         self.stands_by = False
         self._live = False
         self._lock = threading.Lock()
+        #: set while :meth:`take_over` waits: a checkpoint in progress stops (see there)
+        self._taking_over = threading.Event()
         self._loop = BackgroundLoop("fraud-state-follower", self._follow)
 
     @property
@@ -704,17 +715,25 @@ class StoredHistory:
 
     def take_over(self) -> tuple[int, bool]:
         """Bring the state up to date with every stored decision before this process
-        scores; returns how many decisions were folded and whether it started afresh."""
-        self._loop.stop()
-        with self._lock:
-            fresh = self._live or self.position is None
-            if fresh:
-                self.position = None
-            folded = self._catch_up()
-            self._live = True
-            self.position = None  # live scoring from here on: see the class docstring
-            self.last_take_over = (folded, fresh)
-            return folded, fresh
+        scores; returns how many decisions were folded and whether it started afresh.
+
+        A checkpoint the follower is saving meanwhile gives up (after the part it is
+        dumping), so taking over does not wait for a whole save, which takes minutes for a
+        bank's state; the saved state stays as it was."""
+        self._taking_over.set()
+        try:
+            self._loop.stop()
+            with self._lock:
+                fresh = self._live or self.position is None
+                if fresh:
+                    self.position = None
+                folded = self._catch_up()
+                self._live = True
+                self.position = None  # live scoring from here on: see the class docstring
+                self.last_take_over = (folded, fresh)
+                return folded, fresh
+        finally:
+            self._taking_over.clear()
 
     def catch_up(self, on_batch: Callable[[int], None] | None = None) -> int:
         """Fold the decisions stored since the last call (all of them the first time);
@@ -770,8 +789,14 @@ class StoredHistory:
             # dumps the whole state)
             self._last_save = tried
             started = time.perf_counter()
-            # the lock keeps folds (and a take-over) out while the state is dumped
-            size = self.snapshots.save(self.governed.state, position)
+            # the lock keeps folds (and a take-over) out while the state is dumped; a
+            # take-over makes the save give up instead of waiting for it
+            size = self.snapshots.save(
+                self.governed.state, position, cancelled=self._taking_over.is_set
+            )
+            if size is None and self._taking_over.is_set():
+                logger.info("fraud feature state checkpoint given up: this process takes over")
+                return None
             self._unsaved = False
         if size is not None:
             logger.info(

@@ -4,8 +4,9 @@ afresh."""
 from __future__ import annotations
 
 import gc
+import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import pytest
@@ -60,11 +61,30 @@ class FakeSnapshots:
         self.saved: list[tuple[int, list[Mapping[str, object]]]] = []
         self.tries = 0
         self.failing = False
+        #: set: a save dumps "parts" until it is cancelled (a state too big to wait for)
+        self.endless = False
+        self.saving = threading.Event()
+        self.cancelled_saves = 0
 
-    def save(self, state: list[Mapping[str, object]], position: int) -> int:
+    def save(
+        self,
+        state: list[Mapping[str, object]],
+        position: int,
+        *,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> int | None:
         self.tries += 1
         if self.failing:
             raise RuntimeError("database went away")
+        if self.endless:
+            self.saving.set()
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:  # one more part...
+                if cancelled is not None and cancelled():
+                    self.cancelled_saves += 1
+                    return None
+                time.sleep(0.005)
+            raise AssertionError("never cancelled")
         self.saved.append((position, list(state)))
         return len(state)
 
@@ -340,3 +360,24 @@ def test_the_collector_is_paused_only_while_a_state_is_dumped_or_loaded() -> Non
         assert not gc.isenabled(), "a collector paused before stays paused"
     finally:
         gc.enable()
+
+
+def test_taking_over_makes_a_checkpoint_in_progress_give_way() -> None:
+    """A standby's checkpoint of a big state takes minutes; a take-over that comes meanwhile
+    does not wait for it: the save stops after its current part and the saved state stays
+    as it was."""
+    history, store, governed, snapshots, _clock = _checkpointing(checkpoint_s=60)
+    store.store({"id": 1}, {"id": 2})
+    history.catch_up()
+    snapshots.endless = True
+    checkpointing = threading.Thread(target=history.checkpoint, kwargs={"now": True})
+    checkpointing.start()
+    assert snapshots.saving.wait(5)
+    store.store({"id": 3})
+    started = time.monotonic()
+    assert history.take_over() == (1, False), "folds only what is new, as without a save"
+    checkpointing.join(5)
+    assert not checkpointing.is_alive() and time.monotonic() - started < 5
+    assert snapshots.cancelled_saves == 1 and snapshots.saved == []
+    assert _ids(governed) == [1, 2, 3]
+    assert history.checkpoint(now=True) is None, "a live state is not checkpointed"
