@@ -29,7 +29,7 @@ from dualtrack.bootstrap import Platform, bootstrap
 from dualtrack.config import Settings
 from dualtrack.errors import InvalidInput
 from dualtrack.fraud import wiring
-from dualtrack.fraud.features import FEATURE_NAMES, compute_batch
+from dualtrack.fraud.features import FEATURE_NAMES, OnlineFeatureEngine, compute_batch
 from dualtrack.fraud.governed import ScoringOwnedElsewhere
 from dualtrack.fraud.memory import InMemoryFeatureStateStore
 from dualtrack.fraud.simulator import HKPaymentsSimulator
@@ -682,10 +682,25 @@ def test_a_save_that_is_told_to_stop_writes_nothing(platform: Platform, people: 
         asked.append(True)
         return len(asked) > 2
 
+    _marked, changed = state.changes()
     assert snapshots.save(state, second, whole=True, cancelled=after_two_parts) is None
     assert len(asked) == 3, "asked after each part, stopped at the third"
     assert snapshots.stored.get() == before, "nothing written"
-    assert snapshots.save(state, second, cancelled=lambda: False), "not told: saved"
+    assert state.changes() == (_marked, changed), "a save that wrote nothing keeps the changes"
+
+    # a key changed while a layer is saved is counted for the next save, not lost
+    late = {**rows[400], "customer_id": "C-LATE", "account_id": "A-LATE", "payee_id": "P-LATE"}
+
+    def a_payment_folds_meanwhile() -> bool:
+        if not asked[3:]:
+            OnlineFeatureEngine(state).fold(late)
+        asked.append(True)
+        return False
+
+    snapshots.changed_share = 1.0  # a layer (a whole dump cannot run beside a fold)
+    assert snapshots.save(state, second, cancelled=a_payment_folds_meanwhile)
+    assert snapshots.last_save is not None and not snapshots.last_save["whole"]
+    assert state.changes()[1] == {"customer:C-LATE", "account:A-LATE", "payee:P-LATE"}
 
 
 def test_a_process_starts_from_the_state_its_predecessor_saved(

@@ -43,16 +43,30 @@ class InMemoryFeatureStateStore:
         self._states[key] = state
         self._changed.add(key)
 
-    def mark_saved(self, at: Hashable) -> None:
-        """Note that the state, as it is now, was saved or loaded as ``at`` (for a saved
-        state: its ledger position and hash): the changed keys are counted afresh."""
+    def mark_saved(self, at: Hashable, *, forget_changes: bool = True) -> None:
+        """Note that the state was saved or loaded as ``at`` (for a saved state: its ledger
+        position and hash). By default the changed keys are counted afresh (the state as
+        it is now is ``at``); a save that took them with :meth:`take_changes` keeps those
+        counted since."""
         self._saved_as = at
-        self._changed = set()
+        if forget_changes:
+            self._changed = set()
 
     def changes(self) -> tuple[Hashable | None, frozenset[str]]:
         """What the state was last marked as (:meth:`mark_saved`; None: never, or replaced
         since by :meth:`restore` or :meth:`restore_parts`) and the keys saved since."""
         return self._saved_as, frozenset(self._changed)
+
+    def take_changes(self) -> tuple[Hashable | None, set[str]]:
+        """:meth:`changes` for a save: the keys are handed over and counted afresh from
+        now, so a key changed while the save runs is counted for the next one; a save that
+        fails gives them back (:meth:`keep_changes`)."""
+        changed, self._changed = self._changed, set()
+        return self._saved_as, changed
+
+    def keep_changes(self, keys: Iterable[str]) -> None:
+        """Count ``keys`` as changed again (those a failed save took)."""
+        self._changed.update(keys)
 
     def remembered(self, txn_id: str) -> tuple[float, ...] | None:
         hit = self._seen.get(txn_id)

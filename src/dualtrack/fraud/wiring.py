@@ -478,7 +478,26 @@ class StateSnapshots:
             ledger_hash = ledger_hash_at(self._reader, position)
             if ledger_hash is None:
                 return None
-        saved_as, changed = state.changes()
+        saved_as, changed = state.take_changes()
+        try:
+            size = self._save(state, position, ledger_hash, saved_as, changed, whole, cancelled)
+        except BaseException:
+            state.keep_changes(changed)
+            raise
+        if size is None:
+            state.keep_changes(changed)
+        return size
+
+    def _save(
+        self,
+        state: InMemoryFeatureStateStore,
+        position: int,
+        ledger_hash: str,
+        saved_as: object,
+        changed: set[str],
+        whole: bool,
+        cancelled: Callable[[], bool] | None,
+    ) -> int | None:
         below: list[dict[str, Any]] = []
         parent: tuple[int, str] | None = None
         if not whole:
@@ -512,9 +531,10 @@ class StateSnapshots:
         size = len(signed) + sum(int(each["bytes"]) for each in layers)
         if not self.stored.put(position, ledger_hash, signed, parts, parent=parent, size=size):
             if below:  # the saved state moved on meanwhile (a rare race): write it whole
-                return self.save(state, position, ledger_hash, whole=True, cancelled=cancelled)
+                return self._save(state, position, ledger_hash, None, changed, True, cancelled)
             return None
-        state.mark_saved((position, ledger_hash))
+        # keys changed while this ran stay counted for the next save
+        state.mark_saved((position, ledger_hash), forget_changes=False)
         self.last_save = {"whole": not below, "keys": layer["keys"], "layers": len(layers)}
         return len(signed) + written
 
