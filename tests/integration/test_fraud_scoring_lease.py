@@ -299,6 +299,21 @@ def _another_machine(settings: Settings, name: str) -> Settings:
     return settings.model_copy(update={"var_dir": var_dir})
 
 
+def _scoring_and_saving(
+    platform: Platform, people: People, *, part_items: int | None = None
+) -> tuple[list[dict[str, Any]], Any, InMemoryFeatureStateStore, wiring.StateSnapshots]:
+    """The tiny model deployed; its 900 payments, the scoring service, its feature state and
+    the platform's saved states (in parts of ``part_items``, when given)."""
+    rows, _expected = _deployed_stream(platform, people)
+    scoring = wiring.scoring_service(platform)  # first: taking the lease may renew the state
+    state = wiring.service(platform).state
+    assert isinstance(state, InMemoryFeatureStateStore)
+    snapshots = wiring.snapshots(platform)
+    if part_items is not None:
+        snapshots.part_items = part_items
+    return rows, scoring, state, snapshots
+
+
 def _crash_then_score_elsewhere(
     platform: Platform,
     settings: Settings,
@@ -413,12 +428,7 @@ def test_a_save_writes_only_the_keys_changed_since_the_saved_state_it_builds_on(
     again when the saved state is not the one this state was marked as, at the layer limit,
     or when the changed keys pass their share; a part of any layer changed or missing
     makes the saved state unusable."""
-    rows, _expected = _deployed_stream(platform, people)
-    scoring = wiring.scoring_service(platform)
-    state = wiring.service(platform).state
-    assert isinstance(state, InMemoryFeatureStateStore)
-    snapshots = wiring.snapshots(platform)
-    snapshots.part_items = 200
+    rows, scoring, state, snapshots = _scoring_and_saving(platform, people, part_items=200)
     parts = fraud_state_snapshot_parts
 
     def head() -> tuple[int, str]:
@@ -546,11 +556,7 @@ def test_a_layer_for_a_saved_state_replaced_meanwhile_is_written_whole(
     """Between reading the saved state and writing a layer on it, another process saved a
     newer state: the layer is refused in the write transaction, and the state is saved
     whole instead."""
-    rows, _expected = _deployed_stream(platform, people)
-    scoring = wiring.scoring_service(platform)
-    state = wiring.service(platform).state
-    assert isinstance(state, InMemoryFeatureStateStore)
-    snapshots = wiring.snapshots(platform)
+    rows, scoring, state, snapshots = _scoring_and_saving(platform, people)
 
     def head() -> int:
         with platform.uow() as uow:
@@ -626,12 +632,7 @@ def test_a_saved_state_is_read_from_one_snapshot_while_another_is_saved(
     """A save that commits after the loader read the header and before it read the parts
     (here: a whole save, which deletes every old part) does not make the state being read
     look damaged: header and parts come from one snapshot of the database."""
-    rows, _expected = _deployed_stream(platform, people)
-    scoring = wiring.scoring_service(platform)
-    state = wiring.service(platform).state
-    assert isinstance(state, InMemoryFeatureStateStore)
-    snapshots = wiring.snapshots(platform)
-    snapshots.part_items = 200
+    rows, scoring, state, snapshots = _scoring_and_saving(platform, people, part_items=200)
     scoring.score(rows[:300])
     with platform.uow() as uow:
         first, _hash = uow.audit.head()
@@ -662,12 +663,7 @@ def test_a_saved_state_is_read_from_one_snapshot_while_another_is_saved(
 def test_a_save_that_is_told_to_stop_writes_nothing(platform: Platform, people: People) -> None:
     """A take-over tells a standby's checkpoint to stop (``cancelled``): it stops after the
     part it is dumping, writes nothing, and the saved state stays as it was."""
-    rows, _expected = _deployed_stream(platform, people)
-    scoring = wiring.scoring_service(platform)
-    state = wiring.service(platform).state
-    assert isinstance(state, InMemoryFeatureStateStore)
-    snapshots = wiring.snapshots(platform)
-    snapshots.part_items = 100
+    rows, scoring, state, snapshots = _scoring_and_saving(platform, people, part_items=100)
     scoring.score(rows[:200])
     with platform.uow() as uow:
         first, _hash = uow.audit.head()
