@@ -790,11 +790,14 @@ class StoredHistory:
             self.position = None  # a fold may have stopped half-way: start afresh next time
             raise
 
-    def checkpoint(self, *, now: bool = False) -> int | None:
+    def checkpoint(
+        self, *, now: bool = False, cancelled: Callable[[], bool] | None = None
+    ) -> int | None:
         """Save the followed state if stored decisions changed it since it was last saved
         or loaded, and ``checkpoint_s`` has passed since (at once after a rebuild from the
         first decision, or with ``now``); returns the bytes saved, or None. Nothing once
-        this process scores."""
+        this process scores. The save gives up (writing nothing) when this process takes
+        over, or once ``cancelled`` says so (``save-state --every`` being stopped)."""
         if self.snapshots is None or (self.checkpoint_s <= 0 and not now):
             return None
         with self._lock:
@@ -809,13 +812,15 @@ class StoredHistory:
             # dumps the whole state)
             self._last_save = tried
             started = time.perf_counter()
+
             # the lock keeps folds (and a take-over) out while the state is dumped; a
             # take-over makes the save give up instead of waiting for it
-            size = self.snapshots.save(
-                self.governed.state, position, cancelled=self._taking_over.is_set
-            )
-            if size is None and self._taking_over.is_set():
-                logger.info("fraud feature state checkpoint given up: this process takes over")
+            def give_up() -> bool:
+                return self._taking_over.is_set() or (cancelled is not None and cancelled())
+
+            size = self.snapshots.save(self.governed.state, position, cancelled=give_up)
+            if size is None and give_up():
+                logger.info("fraud feature state checkpoint given up (a take-over or a stop)")
                 return None
             self._unsaved = False
         if size is not None:
@@ -913,8 +918,10 @@ def keep_state_saved(
     it: after the first save, only the keys changed since the last one (a layer), where a
     scheduled ``save-state`` run would load the whole saved state again each time. For a
     deployment with one scoring server and no standby. Takes no lease and scores nothing.
-    A database error is logged and tried again next round. Returns how many saves it made;
-    ``on_save`` gets each one's ledger position, bytes, whole/keys/layers and seconds."""
+    A database error is logged and tried again next round; a save in progress when
+    ``stop`` is set gives up after the part it is dumping (writing nothing). Returns how
+    many saves it made; ``on_save`` gets each one's ledger position, bytes,
+    whole/keys/layers and seconds."""
     if every_s <= 0:
         raise InvalidInput("--every must be a positive number of seconds")
     history = stored_history(platform)
@@ -926,7 +933,7 @@ def keep_state_saved(
         try:
             history.catch_up()
             started = time.perf_counter()
-            size = history.checkpoint()
+            size = history.checkpoint(cancelled=stop.is_set)
         except Exception:  # a database hiccup: try again next round
             logger.warning("could not follow or save the fraud feature state", exc_info=True)
             size = None

@@ -381,3 +381,23 @@ def test_taking_over_makes_a_checkpoint_in_progress_give_way() -> None:
     assert snapshots.cancelled_saves == 1 and snapshots.saved == []
     assert _ids(governed) == [1, 2, 3]
     assert history.checkpoint(now=True) is None, "a live state is not checkpointed"
+
+
+def test_a_checkpoint_gives_up_when_its_caller_says_so() -> None:
+    """``save-state --every`` stopped (SIGTERM) while it saves a big state: the save stops
+    after its current part instead of running to the end."""
+    history, store, _governed, snapshots, _clock = _checkpointing(checkpoint_s=60)
+    store.store({"id": 1})
+    history.catch_up()
+    snapshots.endless = True
+    stop = threading.Event()
+    result: list[int | None] = []
+    checkpointing = threading.Thread(
+        target=lambda: result.append(history.checkpoint(now=True, cancelled=stop.is_set))
+    )
+    checkpointing.start()
+    assert snapshots.saving.wait(5)
+    stop.set()
+    checkpointing.join(5)
+    assert not checkpointing.is_alive() and result == [None]
+    assert snapshots.cancelled_saves == 1 and snapshots.saved == []
