@@ -892,15 +892,25 @@ def save_state(platform: Platform, on_batch: Callable[[int], None] | None = None
     started = time.perf_counter()
     folded = history.catch_up(on_batch=on_batch)
     size = history.checkpoint(now=True)
-    last = history.snapshots.last_save if history.snapshots is not None else None
     return {
         "started_from": history.restored_at,
         "folded": folded,
+        **_saved_outcome(history, size, started),
+    }
+
+
+def _saved_outcome(history: StoredHistory, size: int | None, started: float) -> dict[str, Any]:
+    """A checkpoint's outcome for ``save-state``: where, how many bytes (None: nothing
+    saved), whether the whole state or only ``saved_keys`` changed keys as layer
+    ``saved_layers``, and the seconds since ``started``."""
+    last = history.snapshots.last_save if history.snapshots is not None else None
+    saved = last if size is not None and last is not None else None
+    return {
         "ledger_position": history.position,
         "saved_bytes": size,
-        "saved_whole": last["whole"] if size is not None and last else None,
-        "saved_keys": last["keys"] if size is not None and last else None,
-        "saved_layers": last["layers"] if size is not None and last else None,
+        "saved_whole": saved["whole"] if saved else None,
+        "saved_keys": saved["keys"] if saved else None,
+        "saved_layers": saved["layers"] if saved else None,
         "seconds": round(time.perf_counter() - started, 2),
     }
 
@@ -939,18 +949,8 @@ def keep_state_saved(
             size = None
         if size is not None:
             saves += 1
-            last = history.snapshots.last_save if history.snapshots is not None else None
-            if on_save is not None and last is not None:
-                on_save(
-                    {
-                        "ledger_position": history.position,
-                        "saved_bytes": size,
-                        "saved_whole": last["whole"],
-                        "saved_keys": last["keys"],
-                        "saved_layers": last["layers"],
-                        "seconds": round(time.perf_counter() - started, 2),
-                    }
-                )
+            if on_save is not None:
+                on_save(_saved_outcome(history, size, started))
         stop.wait(wait_s)
     return saves
 
