@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Float,
     Index,
@@ -109,4 +110,33 @@ fraud_state_snapshot_parts = Table(
     Column("part", Integer, primary_key=True, autoincrement=False),
     Column("position", BigInteger, nullable=False),
     Column("body", LargeBinary, nullable=False),
+)
+
+#: The high-risk payee watch list (:mod:`dualtrack.fraud.watchlist`): one row per payee ever
+#: listed; a payee taken off keeps its row with ``listed`` false. ``revision`` is the list
+#: revision of the row's last change, so a scoring process reads only what changed.
+fraud_watchlist = Table(
+    "fraud_watchlist",
+    metadata,
+    Column("payee_id", String(128), primary_key=True),
+    Column("listed", Boolean, nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("listed_by", String(64), nullable=False),
+    Column("listed_at", String(40), nullable=False),
+    Column("unlisted_by", String(64), nullable=True),
+    Column("unlisted_at", String(40), nullable=True),
+    Column("unlisted_reason", Text, nullable=True),
+    Column("revision", BigInteger, nullable=False),
+    Index("ix_fraud_watchlist_revision", "revision"),
+    Index("ix_fraud_watchlist_listed_revision", "listed", "revision"),
+)
+
+#: The watch list's revision (one row, ``fraud.watchlist``), raised by every change in the
+#: change's transaction; its row lock makes writers of the list wait for each other.
+fraud_watchlist_revision = Table(
+    "fraud_watchlist_revision",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("revision", BigInteger, nullable=False),
 )

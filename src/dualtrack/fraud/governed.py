@@ -71,6 +71,7 @@ from dualtrack.fraud.validation import (
     blank_keys,
     wrong_types,
 )
+from dualtrack.fraud.watchlist import WatchlistChanges
 from dualtrack.registry.domain import ModelVersion
 
 logger = logging.getLogger(__name__)
@@ -219,6 +220,12 @@ class PolicySource(Protocol):
     def current(self) -> TransactionPolicy: ...
 
 
+class WatchlistSource(Protocol):
+    """Where the stored payee watch list's changes are read (polled like the policy)."""
+
+    def changes(self, after: int) -> WatchlistChanges: ...
+
+
 @dataclass(frozen=True, slots=True)
 class LoadedModel:
     """A deployed version with its verified artifact and ready scorer."""
@@ -273,6 +280,11 @@ def request_digest(row: Mapping[str, object]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _shaped(policy: TransactionPolicy | None, payee_id: str) -> str:
+    """A watch-listed payee ID as the model sees payee IDs (the policy's pseudonym)."""
+    return payee_id if policy is None else str(policy.value("payee_id", payee_id))
+
+
 def format_instant(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -294,11 +306,21 @@ class GovernedFraudService:
         state: FeatureStateStore | None = None,
         privacy: PolicySource | None = None,
         compiled_dir: Path | None = None,
+        watchlist: WatchlistSource | None = None,
     ) -> None:
         self._versions = versions
         self._privacy = privacy
-        self._policy: tuple[TransactionPolicy, frozenset[str], str] | None = None
+        #: (policy, watch list as the policy shapes it, feature set, rules' watch list)
+        self._policy: (
+            tuple[TransactionPolicy | None, frozenset[str], str, frozenset[str]] | None
+        ) = None
         self._policy_checked_at = -math.inf
+        self._policy_lock = threading.Lock()
+        #: the stored watch list (raw payee IDs) as of ``_watch_revision``; ``rules.watchlist``
+        #: (a fixed list, for the library and tests) is applied beside it
+        self._watch_source = watchlist
+        self._watch_ids: set[str] = set()
+        self._watch_revision = -1
         self.store = store
         self._customer_ref = customer_ref
         self.models_dir = models_dir
@@ -383,19 +405,38 @@ class GovernedFraudService:
         return self._loaded
 
     def policy(self, model: LoadedModel) -> tuple[TransactionPolicy | None, frozenset[str]]:
-        """The privacy policy in force (re-read every ``recheck_s``) and the watch list as
-        it looks after the policy (payee IDs pseudonymised like the payees they match)."""
-        if self._privacy is None:
+        """The privacy policy in force and the payee watch list as it looks after the
+        policy (payee IDs pseudonymised like the payees they match), both re-read every
+        ``recheck_s``: the policy whole, the stored watch list by its changes since the
+        revision this process has."""
+        if self._privacy is None and self._watch_source is None:
             return None, self.rules.watchlist
         cached = self._policy
         feature_set = model.artifact.feature_set
-        fresh = time.monotonic() - self._policy_checked_at < self.recheck_s
-        if cached is None or not fresh or cached[2] != feature_set:
-            policy = self._privacy.current()
-            self._policy_checked_at = time.monotonic()
-            if cached is None or policy is not cached[0] or cached[2] != feature_set:
-                needed = INPUT_COLUMNS[feature_set]
-                blocked = policy.dropped(needed)
+        if (
+            cached is not None
+            and cached[2] == feature_set
+            and cached[3] is self.rules.watchlist
+            and time.monotonic() - self._policy_checked_at < self.recheck_s
+        ):
+            return cached[0], cached[1]
+        with self._policy_lock:
+            return self._reread_policy(feature_set)
+
+    def _reread_policy(self, feature_set: str) -> tuple[TransactionPolicy | None, frozenset[str]]:
+        cached = self._policy
+        fixed = self.rules.watchlist
+        policy = self._privacy.current() if self._privacy is not None else None
+        changes = self._watch_changes()
+        self._policy_checked_at = time.monotonic()
+        if (
+            cached is None
+            or policy is not cached[0]
+            or cached[2] != feature_set
+            or cached[3] is not fixed
+        ):
+            if policy is not None:
+                blocked = policy.dropped(INPUT_COLUMNS[feature_set])
                 if blocked:
                     self._policy = None  # no stale policy serves meanwhile: re-read each time
                     raise PolicyBlocksModel(
@@ -403,9 +444,32 @@ class GovernedFraudService:
                         "needs; a compliance officer must allow or pseudonymise them",
                         fields=blocked,
                     )
-                watch = frozenset(str(policy.value("payee_id", w)) for w in self.rules.watchlist)
-                cached = self._policy = (policy, watch, feature_set)
-        return cached[0], cached[1]
+            watch = frozenset(_shaped(policy, w) for w in (fixed | self._watch_ids))
+        elif changes.listed or changes.unlisted:
+            gone = {_shaped(policy, w) for w in changes.unlisted if w not in fixed}
+            watch = (cached[1] - gone) | {_shaped(policy, w) for w in changes.listed}
+        else:
+            watch = cached[1]
+        self._policy = (policy, watch, feature_set, fixed)
+        return policy, watch
+
+    def _watch_changes(self) -> WatchlistChanges:
+        """Apply the stored watch list's changes since the revision this process has."""
+        if self._watch_source is None:
+            return WatchlistChanges(self._watch_revision)
+        changes = self._watch_source.changes(self._watch_revision)
+        if changes.revision != self._watch_revision:
+            self._watch_ids.difference_update(changes.unlisted)
+            self._watch_ids.update(changes.listed)
+            if self._watch_revision >= 0:
+                logger.info(
+                    "fraud watch list at revision %d: %d payees listed, %d taken off",
+                    changes.revision,
+                    len(changes.listed),
+                    len(changes.unlisted),
+                )
+            self._watch_revision = changes.revision
+        return changes
 
     # ------------------------------------------------------------ online feature state
 

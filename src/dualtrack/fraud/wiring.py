@@ -6,6 +6,9 @@
 * :func:`cases` - :class:`FraudCaseDesk`: the alert queue, case views and analyst verdicts
   (role ``analyst`` or ``compliance_officer``), each verdict and its ledger entry in one
   transaction; labels for retraining.
+* :func:`watchlist` - :class:`FraudWatchlistDesk`: the stored high-risk payee watch list
+  (:mod:`dualtrack.fraud.watchlist`), each change and its ledger entry in one transaction;
+  scoring processes read its changes every second.
 * :func:`train_and_register` - train on simulated Hong Kong payments or the ULB data, save
   the artifact under ``<var_dir>/models/fraud/<sha256>/`` and register a *draft* model
   version (artifact hash, data fingerprint, metrics, thresholds in ``config``).
@@ -31,7 +34,7 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -56,6 +59,7 @@ from dualtrack.adapters.fraud_sql import (
     ledger_sink,
     read_engine,
 )
+from dualtrack.adapters.fraud_watchlist_sql import SqlWatchlistChanges, SqlWatchlistRepository
 from dualtrack.adapters.group_commit import GroupCommitter
 from dualtrack.adapters.sql import SqlUnitOfWork
 from dualtrack.background import BackgroundLoop
@@ -72,11 +76,13 @@ from dualtrack.fraud.governed import (
     GovernedDecision,
     GovernedFraudService,
     ScoringOwnedElsewhere,
+    format_instant,
 )
 from dualtrack.fraud.memory import PART_ITEMS, InMemoryFeatureStateStore
 from dualtrack.fraud.model import TrainingResult, train_model
-from dualtrack.fraud.service import CaseService, RuleSet, SystemClock
+from dualtrack.fraud.service import CaseService, SystemClock
 from dualtrack.fraud.simulator import HKPaymentsSimulator, SimulatorConfig
+from dualtrack.fraud.watchlist import WatchlistEdit, WatchlistPage, WatchlistService
 from dualtrack.identity.domain import Actor, Role
 from dualtrack.identity.service import IdentityService, RememberedApiKeys
 from dualtrack.ledger.domain import LedgerEntry
@@ -90,6 +96,7 @@ logger = logging.getLogger(__name__)
 
 ANALYST_ROLES = frozenset({Role.ANALYST, Role.COMPLIANCE_OFFICER})
 CUSTOMER_ENTITY = "CUSTOMER_ID"
+PAYEE_ENTITY = "PAYEE_ID"
 #: The shipped privacy-policy template the fraud system runs under until one is stored.
 FRAUD_POLICY = "fraud-scoring"
 #: Seeded, small and fraud-rich: the demo model trains in a few seconds.
@@ -144,18 +151,6 @@ def compile_deployed(platform: Platform) -> tuple[ModelVersion, Path, float]:
     return loaded.version, path, seconds
 
 
-def watchlist_path(platform: Platform) -> Path:
-    """One high-risk payee ID per line (e.g. accounts flagged by the Police Scameter)."""
-    return platform.settings.var_dir / "fraud" / "watchlist.txt"
-
-
-def load_watchlist(path: Path) -> frozenset[str]:
-    if not path.exists():
-        return frozenset()
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return frozenset(s for line in lines if (s := line.strip()) and not s.startswith("#"))
-
-
 #: Recent identifier tokens the fraud path keeps (customers, accounts, payees and devices
 #: recur; a hit skips the HMAC). About 200 bytes an entry.
 TOKEN_CACHE_SIZE = 131_072
@@ -180,6 +175,13 @@ def fraud_pseudonymiser(platform: Platform) -> Pseudonymiser:
         return Pseudonymiser(key, cache_size=TOKEN_CACHE_SIZE)
 
     return platform.feature("fraud.pseudonymiser", build)
+
+
+def payee_pseudonymiser(platform: Platform) -> Callable[[str], str]:
+    """``payee ID -> PAYEE_ID_<hex>``: the token the shipped privacy policy gives the
+    ``payee_id`` field (what the watch list's ledger entries name)."""
+    pseudonymiser = fraud_pseudonymiser(platform)
+    return lambda payee_id: pseudonymiser.token(PAYEE_ENTITY, payee_id)
 
 
 def customer_pseudonymiser(platform: Platform) -> Callable[[str], str]:
@@ -241,10 +243,10 @@ def _build(platform: Platform) -> GovernedFraudService:
         store=SqlDecisionStore(committer(platform), reader, clock),
         customer_ref=customer_pseudonymiser(platform),
         models_dir=models_dir(platform),
-        rules=RuleSet(watchlist=load_watchlist(watchlist_path(platform))),
         clock=clock,
         privacy=policy_source(platform),
         compiled_dir=compiled_dir(platform),
+        watchlist=SqlWatchlistChanges(reader),
     )
 
 
@@ -1268,6 +1270,53 @@ def cases(platform: Platform) -> FraudCaseDesk:
     return platform.feature("fraud.cases", FraudCaseDesk)
 
 
+class FraudWatchlistDesk:
+    """The stored payee watch list: each change in one transaction with its ledger entry."""
+
+    def __init__(self, platform: Platform) -> None:
+        self._platform = platform
+        self._payee_ref = payee_pseudonymiser(platform)
+
+    @contextmanager
+    def _service(self) -> Iterator[tuple[WatchlistService, SqlUnitOfWork]]:
+        with self._platform.uow() as uow:
+            yield (
+                WatchlistService(
+                    SqlWatchlistRepository(uow.connection),
+                    ledger_sink(uow),
+                    self._payee_ref,
+                    lambda: format_instant(datetime.now(UTC)),
+                ),
+                uow,
+            )
+
+    def list_payees(
+        self, actor: Actor, payee_ids: Sequence[str], *, source: str, reason: str = ""
+    ) -> WatchlistEdit:
+        with self._service() as (service, uow):
+            edit = service.list_payees(actor, payee_ids, source=source, reason=reason)
+            uow.commit()
+        return edit
+
+    def unlist_payees(
+        self, actor: Actor, payee_ids: Sequence[str], *, reason: str
+    ) -> WatchlistEdit:
+        with self._service() as (service, uow):
+            edit = service.unlist_payees(actor, payee_ids, reason=reason)
+            uow.commit()
+        return edit
+
+    def page(
+        self, actor: Actor, *, offset: int = 0, limit: int = 100, listed: bool = True
+    ) -> WatchlistPage:
+        with self._service() as (service, _uow):
+            return service.page(actor, offset=offset, limit=limit, listed=listed)
+
+
+def watchlist(platform: Platform) -> FraudWatchlistDesk:
+    return platform.feature("fraud.watchlist", FraudWatchlistDesk)
+
+
 # ---------------------------------------------------------------------------- training
 
 
@@ -1423,14 +1472,12 @@ def seed_demo(platform: Platform, *, progress: Progress | None = None) -> None:
         registry.approve(carol, demo.id, note="Demo model; thresholds from the cost policy.")
         demo = registry.deploy(alice, demo.id)
     sim = HKPaymentsSimulator(DEMO_SIMULATION)
-    path = watchlist_path(platform)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(
-            "# high-risk payees (demo: simulated mule accounts)\n"
-            + "".join(f"{p}\n" for p in sorted(sim.watchlist())),
-            encoding="utf-8",
-        )
+    watchlist(platform).list_payees(
+        actors["carol"],
+        sorted(sim.watchlist()),
+        source="demo-simulator",
+        reason="demo: simulated mule accounts",
+    )
     if demo.state is not Lifecycle.DEPLOYED:
         return
     with platform.uow() as uow:
@@ -1440,7 +1487,6 @@ def seed_demo(platform: Platform, *, progress: Progress | None = None) -> None:
     # given back at the end so a server started next can take it at once
     governed = scoring_service(platform)
     try:
-        governed.rules = RuleSet(watchlist=load_watchlist(path))
         say("scoring two simulated days through the governed path")
         history = pl.concat([sim.day(d) for d in range(DEMO_TRAIN_DAYS - 7, DEMO_TRAIN_DAYS)])
         warm_up(governed, history)
@@ -1503,6 +1549,7 @@ __all__ = [
     "CaseSummary",
     "CaseView",
     "FraudCaseDesk",
+    "FraudWatchlistDesk",
     "NotFound",
     "alert_json",
     "cases",
@@ -1513,8 +1560,8 @@ __all__ = [
     "fetch_ulb_data",
     "fraud_pseudonymiser",
     "label_json",
-    "load_watchlist",
     "models_dir",
+    "payee_pseudonymiser",
     "policy_source",
     "read_identity",
     "register_trained",
@@ -1527,4 +1574,5 @@ __all__ = [
     "train_on_ulb",
     "view_json",
     "warm_up",
+    "watchlist",
 ]

@@ -1,0 +1,159 @@
+"""SQL adapters of the fraud watch list (:mod:`dualtrack.fraud.watchlist`), SQLite and
+PostgreSQL.
+
+* :class:`SqlWatchlistRepository` is the list inside a unit of work (changes and reads).
+* :class:`SqlWatchlistChanges` is what a scoring process polls, on the read engine: the
+  payees whose rows changed after the revision it has.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, insert, select, update
+
+from dualtrack.adapters.fraud_tables import fraud_watchlist as t_watch
+from dualtrack.adapters.fraud_tables import fraud_watchlist_revision as t_revision
+from dualtrack.fraud.watchlist import WatchEntry, WatchlistChanges
+
+NAME = "fraud.watchlist"
+#: payee IDs per ``IN`` list (bound parameters: SQLite allows 32,766, PostgreSQL 65,535)
+_CHUNK = 1_000
+
+
+def _entry(row: Any) -> WatchEntry:
+    return WatchEntry(
+        payee_id=row.payee_id,
+        source=row.source,
+        reason=row.reason,
+        listed_by=row.listed_by,
+        listed_at=row.listed_at,
+        revision=int(row.revision),
+        listed=bool(row.listed),
+        unlisted_by=row.unlisted_by,
+        unlisted_at=row.unlisted_at,
+        unlisted_reason=row.unlisted_reason,
+    )
+
+
+def _values(entry: WatchEntry) -> dict[str, Any]:
+    return {
+        "listed": entry.listed,
+        "source": entry.source,
+        "reason": entry.reason,
+        "listed_by": entry.listed_by,
+        "listed_at": entry.listed_at,
+        "unlisted_by": entry.unlisted_by,
+        "unlisted_at": entry.unlisted_at,
+        "unlisted_reason": entry.unlisted_reason,
+        "revision": entry.revision,
+    }
+
+
+def _revision(conn: Connection) -> int:
+    value = conn.execute(select(t_revision.c.revision).where(t_revision.c.name == NAME)).scalar()
+    return int(value or 0)
+
+
+class SqlWatchlistRepository:
+    """``WatchlistRepository`` over one connection (the unit of work's transaction)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._c = conn
+
+    def revision(self) -> int:
+        return _revision(self._c)
+
+    def bump(self) -> int:
+        # UPDATE ... RETURNING takes the row's lock until the change commits: a second
+        # writer waits here (PostgreSQL) or for the database's write lock (SQLite), so
+        # revisions become visible in order and a reader never skips one
+        value = self._c.execute(
+            update(t_revision)
+            .where(t_revision.c.name == NAME)
+            .values(revision=t_revision.c.revision + 1)
+            .returning(t_revision.c.revision)
+        ).scalar()
+        if value is None:  # a database created without the migration's first row
+            self._c.execute(insert(t_revision).values(name=NAME, revision=1))
+            return 1
+        return int(value)
+
+    def get(self, payee_ids: Sequence[str]) -> dict[str, WatchEntry]:
+        found: dict[str, WatchEntry] = {}
+        for start in range(0, len(payee_ids), _CHUNK):
+            chunk = list(payee_ids[start : start + _CHUNK])
+            rows = self._c.execute(select(t_watch).where(t_watch.c.payee_id.in_(chunk)))
+            found.update((row.payee_id, _entry(row)) for row in rows)
+        return found
+
+    def put(self, entries: Sequence[WatchEntry]) -> None:
+        existing = set(self.get([e.payee_id for e in entries]))
+        new = [
+            {"payee_id": e.payee_id, **_values(e)} for e in entries if e.payee_id not in existing
+        ]
+        for start in range(0, len(new), _CHUNK):
+            self._c.execute(insert(t_watch), new[start : start + _CHUNK])
+        for entry in entries:
+            if entry.payee_id in existing:
+                self._c.execute(
+                    update(t_watch)
+                    .where(t_watch.c.payee_id == entry.payee_id)
+                    .values(**_values(entry))
+                )
+
+    def page(self, *, offset: int, limit: int, listed: bool) -> builtins.list[WatchEntry]:
+        rows = self._c.execute(
+            select(t_watch)
+            .where(t_watch.c.listed.is_(listed))
+            .order_by(t_watch.c.revision.desc(), t_watch.c.payee_id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return [_entry(row) for row in rows]
+
+    def count(self, *, listed: bool) -> int:
+        return int(
+            self._c.execute(
+                select(func.count()).select_from(t_watch).where(t_watch.c.listed.is_(listed))
+            ).scalar()
+            or 0
+        )
+
+    def changes(self, after: int) -> WatchlistChanges:
+        return changes_after(self._c, after)
+
+
+def changes_after(conn: Connection, after: int) -> WatchlistChanges:
+    """The rows changed after revision ``after``, as of the revision read first.
+
+    The revision is read before the rows: a change committing in between is then read
+    again on the next poll, which is harmless (listing a listed payee again changes
+    nothing), whereas reading the rows first could skip it for good."""
+    revision = _revision(conn)
+    if revision <= after:
+        return WatchlistChanges(revision)
+    listed: list[str] = []
+    unlisted: list[str] = []
+    rows = conn.execute(
+        select(t_watch.c.payee_id, t_watch.c.listed).where(t_watch.c.revision > after)
+    )
+    for payee_id, is_listed in rows:
+        (listed if is_listed else unlisted).append(payee_id)
+    return WatchlistChanges(revision, tuple(listed), tuple(unlisted))
+
+
+class SqlWatchlistChanges:
+    """``WatchlistSource`` for scoring: :func:`changes_after` on the read engine."""
+
+    def __init__(self, reader: Engine) -> None:
+        self._reader = reader
+
+    def changes(self, after: int) -> WatchlistChanges:
+        with self._reader.connect() as conn:
+            return changes_after(conn, after)
+
+
+__all__ = ["SqlWatchlistChanges", "SqlWatchlistRepository", "changes_after"]

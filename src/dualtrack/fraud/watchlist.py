@@ -1,0 +1,313 @@
+"""The high-risk payee watch list: who listed a payee, why, and when scoring sees it.
+
+Banks block or hold payments to accounts and FPS proxies that the police or their own
+investigations have flagged (the Police Scameter list, confirmed mule accounts). The list
+changes every day, so it is stored, not shipped: each change is made by a named user, is
+ledgered in the same transaction, and bumps the list's *revision*. A scoring process asks
+for the changes after the revision it has (:meth:`WatchlistRepository.changes`) at most
+once a second and applies them without a restart; every process on the database sees the
+same list.
+
+Payee IDs (account numbers, phone numbers, e-mail proxies) may identify a person, so they
+never go into the ledger, logs or error messages: the ledger keeps their keyed pseudonyms
+(the same ones the fraud path's privacy policy gives the ``payee_id`` field), and an error
+names the offending line, not its text. Free-text reasons stay in the list's table.
+
+Who may do what: fraud analysts, compliance officers and admins list payees; only
+compliance officers and admins take a payee off the list (taking one off lets payments to
+a suspected mule through again); auditors and senior managers may also read it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from dualtrack.errors import InvalidInput, RoleNotAllowed
+from dualtrack.identity.domain import Actor, Role
+
+MAX_PAYEE_ID = 128
+MAX_SOURCE = 64
+MAX_REASON = 500
+#: payee pseudonyms named in one ledger entry; a larger change is recorded by its count and
+#: the sha256 of all its pseudonyms
+LEDGER_REFS = 50
+
+LIST_ROLES = frozenset({Role.ANALYST, Role.COMPLIANCE_OFFICER, Role.ADMIN})
+UNLIST_ROLES = frozenset({Role.COMPLIANCE_OFFICER, Role.ADMIN})
+READ_ROLES = LIST_ROLES | {Role.AUDITOR, Role.SENIOR_MANAGER}
+
+LEDGER_SUBJECT = ("fraud_watchlist", "payees")
+
+
+@dataclass(frozen=True, slots=True)
+class WatchEntry:
+    """One payee on the list (``listed``) or taken off it (``unlisted_*`` set)."""
+
+    payee_id: str
+    source: str
+    reason: str
+    listed_by: str
+    listed_at: str
+    revision: int
+    listed: bool = True
+    unlisted_by: str | None = None
+    unlisted_at: str | None = None
+    unlisted_reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "payee_id": self.payee_id,
+            "listed": self.listed,
+            "source": self.source,
+            "reason": self.reason,
+            "listed_by": self.listed_by,
+            "listed_at": self.listed_at,
+            "unlisted_by": self.unlisted_by,
+            "unlisted_at": self.unlisted_at,
+            "unlisted_reason": self.unlisted_reason,
+            "revision": self.revision,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class WatchlistChanges:
+    """What changed after a revision: payees listed and payees taken off, as of
+    ``revision``. Applying them to the list as it was at the earlier revision gives the
+    list at ``revision``."""
+
+    revision: int
+    listed: tuple[str, ...] = ()
+    unlisted: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class WatchlistEdit:
+    """The outcome of one change: how many payees it changed and how many it left alone."""
+
+    changed: int
+    unchanged: int
+    revision: int
+
+    def to_dict(self) -> dict[str, int]:
+        return {"changed": self.changed, "unchanged": self.unchanged, "revision": self.revision}
+
+
+@dataclass(frozen=True, slots=True)
+class WatchlistPage:
+    entries: tuple[WatchEntry, ...]
+    total: int
+    revision: int
+
+
+class WatchlistRepository(Protocol):
+    """The stored list. ``bump`` raises the revision and returns it; it is called once per
+    change, inside the change's transaction, and writers of the list wait for each other
+    there, so revisions commit in order."""
+
+    def revision(self) -> int: ...
+    def bump(self) -> int: ...
+    def get(self, payee_ids: Sequence[str]) -> dict[str, WatchEntry]: ...
+    def put(self, entries: Sequence[WatchEntry]) -> None: ...
+    def page(self, *, offset: int, limit: int, listed: bool) -> list[WatchEntry]: ...
+    def count(self, *, listed: bool) -> int: ...
+    def changes(self, after: int) -> WatchlistChanges: ...
+
+
+class AuditRecorder(Protocol):
+    def record(
+        self,
+        *,
+        actor: str,
+        action: str,
+        subject_type: str,
+        subject_id: str,
+        payload: Any,
+    ) -> object: ...
+
+
+def parse_payee_ids(lines: Iterable[str], *, first_line: int = 1) -> list[str]:
+    """Payee IDs from text, one per line; blank lines and ``#`` comments are skipped and
+    repeats kept once. A bad line refuses the whole input, naming up to 20 line numbers
+    (never their text)."""
+    found: dict[str, None] = {}
+    problems: list[str] = []
+    for number, line in enumerate(lines, start=first_line):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        problem = payee_id_problem(text)
+        if problem:
+            problems.append(f"line {number}: {problem}")
+            if len(problems) >= 20:
+                break
+            continue
+        found[text] = None
+    if problems:
+        raise InvalidInput("the watch list has bad lines: " + "; ".join(problems), lines=problems)
+    return list(found)
+
+
+def payee_id_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a listed payee ID (None when it can)."""
+    if not value:
+        return "the payee ID is empty"
+    if len(value) > MAX_PAYEE_ID:
+        return f"the payee ID is longer than {MAX_PAYEE_ID} characters"
+    if any(c.isspace() or not c.isprintable() for c in value):
+        return "the payee ID contains spaces or control characters"
+    return None
+
+
+def _check_ids(payee_ids: Sequence[str]) -> list[str]:
+    if not payee_ids:
+        raise InvalidInput("name at least one payee ID")
+    problems = []
+    for i, value in enumerate(payee_ids):
+        problem = payee_id_problem(value.strip() if isinstance(value, str) else "")
+        if problem:
+            problems.append(f"payee {i + 1}: {problem}")
+    if problems:
+        raise InvalidInput("invalid payee IDs: " + "; ".join(problems[:20]), payees=problems[:20])
+    return list(dict.fromkeys(v.strip() for v in payee_ids))
+
+
+def _check_text(value: str, name: str, limit: int, *, required: bool) -> str:
+    text = value.strip()
+    if required and not text:
+        raise InvalidInput(f"give a {name}", field=name)
+    if len(text) > limit:
+        raise InvalidInput(f"the {name} is longer than {limit} characters", field=name)
+    if any(not c.isprintable() for c in text):
+        raise InvalidInput(f"the {name} contains control characters", field=name)
+    return text
+
+
+class WatchlistService:
+    """Changes and reads of the list inside one unit of work (the caller commits)."""
+
+    def __init__(
+        self,
+        repo: WatchlistRepository,
+        audit: AuditRecorder,
+        payee_ref: Callable[[str], str],
+        now: Callable[[], str],
+    ) -> None:
+        self._repo = repo
+        self._audit = audit
+        self._payee_ref = payee_ref
+        self._now = now
+
+    def list_payees(
+        self, actor: Actor, payee_ids: Sequence[str], *, source: str, reason: str = ""
+    ) -> WatchlistEdit:
+        """Put payees on the list (already listed ones are left as they are)."""
+        _allowed(actor, LIST_ROLES, "list payees on the fraud watch list")
+        ids = _check_ids(payee_ids)
+        source = _check_text(source, "source", MAX_SOURCE, required=True)
+        reason = _check_text(reason, "reason", MAX_REASON, required=False)
+        stored = self._repo.get(ids)
+        new = [p for p in ids if not (p in stored and stored[p].listed)]
+        if not new:
+            return WatchlistEdit(0, len(ids), self._repo.revision())
+        revision = self._repo.bump()
+        now = self._now()
+        self._repo.put([WatchEntry(p, source, reason, actor.username, now, revision) for p in new])
+        self._record(actor, "fraud.watchlist_listed", new, revision, {"source": source})
+        return WatchlistEdit(len(new), len(ids) - len(new), revision)
+
+    def unlist_payees(
+        self, actor: Actor, payee_ids: Sequence[str], *, reason: str
+    ) -> WatchlistEdit:
+        """Take payees off the list (compliance officers and admins; a reason is needed)."""
+        _allowed(actor, UNLIST_ROLES, "take payees off the fraud watch list")
+        ids = _check_ids(payee_ids)
+        reason = _check_text(reason, "reason", MAX_REASON, required=True)
+        stored = self._repo.get(ids)
+        listed = [stored[p] for p in ids if p in stored and stored[p].listed]
+        if not listed:
+            return WatchlistEdit(0, len(ids), self._repo.revision())
+        revision = self._repo.bump()
+        now = self._now()
+        self._repo.put(
+            [
+                WatchEntry(
+                    e.payee_id,
+                    e.source,
+                    e.reason,
+                    e.listed_by,
+                    e.listed_at,
+                    revision,
+                    listed=False,
+                    unlisted_by=actor.username,
+                    unlisted_at=now,
+                    unlisted_reason=reason,
+                )
+                for e in listed
+            ]
+        )
+        self._record(actor, "fraud.watchlist_unlisted", [e.payee_id for e in listed], revision, {})
+        return WatchlistEdit(len(listed), len(ids) - len(listed), revision)
+
+    def page(
+        self, actor: Actor, *, offset: int = 0, limit: int = 100, listed: bool = True
+    ) -> WatchlistPage:
+        """Entries newest change first (listed ones, or with ``listed=False`` those taken
+        off), the count of all of them and the list's revision."""
+        _allowed(actor, READ_ROLES, "read the fraud watch list")
+        if offset < 0 or not 1 <= limit <= 1_000:
+            raise InvalidInput("offset must be >= 0 and limit between 1 and 1000")
+        return WatchlistPage(
+            tuple(self._repo.page(offset=offset, limit=limit, listed=listed)),
+            self._repo.count(listed=listed),
+            self._repo.revision(),
+        )
+
+    def _record(
+        self,
+        actor: Actor,
+        action: str,
+        payee_ids: Sequence[str],
+        revision: int,
+        extra: dict[str, Any],
+    ) -> None:
+        refs = sorted(self._payee_ref(p) for p in payee_ids)
+        self._audit.record(
+            actor=actor.username,
+            action=action,
+            subject_type=LEDGER_SUBJECT[0],
+            subject_id=LEDGER_SUBJECT[1],
+            payload={
+                **extra,
+                "count": len(refs),
+                "revision": revision,
+                "payee_refs": refs[:LEDGER_REFS],
+                "payee_refs_sha256": hashlib.sha256("\n".join(refs).encode()).hexdigest(),
+            },
+        )
+
+
+def _allowed(actor: Actor, roles: frozenset[Role], what: str) -> None:
+    if actor.role not in roles:
+        raise RoleNotAllowed(
+            f"role {actor.role.value} may not {what}",
+            role=actor.role.value,
+            allowed=sorted(r.value for r in roles),
+        )
+
+
+__all__ = [
+    "LIST_ROLES",
+    "READ_ROLES",
+    "UNLIST_ROLES",
+    "WatchEntry",
+    "WatchlistChanges",
+    "WatchlistEdit",
+    "WatchlistPage",
+    "WatchlistRepository",
+    "WatchlistService",
+    "parse_payee_ids",
+    "payee_id_problem",
+]
