@@ -21,6 +21,7 @@ from dualtrack.bootstrap import Platform
 from dualtrack.fraud import wiring
 from dualtrack.fraud.domain import CaseStatus
 from dualtrack.fraud.governed import ScoringOwnedElsewhere
+from dualtrack.fraud.watchlist import WatchlistEdit
 from dualtrack.identity.domain import Actor
 
 router = APIRouter(prefix="/api/v1", tags=["fraud"])
@@ -260,3 +261,84 @@ def false_positive(
 def labels(platform: PlatformDep, actor: ActorDep) -> list[dict[str, Any]]:
     """Analyst labels from resolved cases, for retraining and monitoring."""
     return [wiring.label_json(label) for label in wiring.cases(platform).labels()]
+
+
+# ------------------------------------------------------------------ payee watch list
+
+#: payee IDs per request (an import of a whole list goes through the CLI or in pages)
+MAX_WATCHLIST_CHANGE = 10_000
+
+
+class WatchlistListing(Strict):
+    """Payees to put on the high-risk payee watch list (payments to them are blocked)."""
+
+    payee_ids: list[str] = Field(
+        min_length=1,
+        max_length=MAX_WATCHLIST_CHANGE,
+        description="Payee account numbers or FPS proxy IDs, exactly as transactions carry "
+        "them in `payee_id` (at most 128 characters, no spaces).",
+    )
+    source: str = Field(
+        min_length=1,
+        max_length=64,
+        description='Where the listing comes from, e.g. "scameter" or "investigation".',
+    )
+    reason: str = Field("", max_length=500, description="Why (kept in the list, not the ledger).")
+
+
+class WatchlistRemoval(Strict):
+    """Payees to take off the watch list (compliance officer or admin)."""
+
+    payee_ids: list[str] = Field(min_length=1, max_length=MAX_WATCHLIST_CHANGE)
+    reason: str = Field(min_length=1, max_length=500, description="Why; required.")
+
+
+class WatchlistEditResult(Strict):
+    changed: int = Field(description="Payees listed (or taken off) by this request.")
+    unchanged: int = Field(description="Payees already in the requested state.")
+    revision: int = Field(description="The list's revision after the request.")
+
+
+def _edit_json(edit: WatchlistEdit) -> dict[str, Any]:
+    return dict(edit.to_dict())
+
+
+@router.get("/fraud/watchlist")
+def get_watchlist(
+    platform: PlatformDep,
+    actor: ActorDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    listed: Annotated[
+        bool, Query(description="false: the payees taken off the list, with who and why.")
+    ] = True,
+) -> dict[str, Any]:
+    """The high-risk payee watch list, most recent change first: entries, their total and
+    the list's revision. Analysts, compliance officers, admins, auditors and senior
+    managers may read it."""
+    page = wiring.watchlist(platform).page(actor, offset=offset, limit=limit, listed=listed)
+    return {
+        "revision": page.revision,
+        "total": page.total,
+        "offset": offset,
+        "entries": [e.to_dict() for e in page.entries],
+    }
+
+
+@router.post("/fraud/watchlist", response_model=WatchlistEditResult)
+def list_payees(body: WatchlistListing, platform: PlatformDep, actor: ActorDep) -> dict[str, Any]:
+    """Put payees on the watch list (analyst, compliance officer or admin); one ledger entry
+    names them by their keyed pseudonyms. Every scoring process blocks payments to them
+    within about a second, without a restart. Payees already listed are left as they are."""
+    edit = wiring.watchlist(platform).list_payees(
+        actor, body.payee_ids, source=body.source, reason=body.reason
+    )
+    return _edit_json(edit)
+
+
+@router.post("/fraud/watchlist/remove", response_model=WatchlistEditResult)
+def unlist_payees(body: WatchlistRemoval, platform: PlatformDep, actor: ActorDep) -> dict[str, Any]:
+    """Take payees off the watch list (compliance officer or admin, with a reason). Payee
+    IDs travel in the body, never in the URL, so they stay out of access logs."""
+    edit = wiring.watchlist(platform).unlist_payees(actor, body.payee_ids, reason=body.reason)
+    return _edit_json(edit)

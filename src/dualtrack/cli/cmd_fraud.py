@@ -27,6 +27,7 @@ from dualtrack.cli.common import (
     err,
     platform,
     print_json,
+    status,
 )
 from dualtrack.errors import InvalidInput
 from dualtrack.fraud import wiring
@@ -35,12 +36,20 @@ from dualtrack.fraud.features import TRANSACTION_SCHEMA
 from dualtrack.fraud.governed import GovernedFraudService
 from dualtrack.fraud.simulator import HKPaymentsSimulator, SimulatorConfig
 from dualtrack.fraud.validation import INPUT_COLUMNS
+from dualtrack.fraud.watchlist import WatchlistEdit, parse_payee_ids
 
 app = typer.Typer(
     cls=ErrorHandlingGroup,
     help="Fraud detection on card payments and FPS transfers (governed scoring).",
     no_args_is_help=True,
 )
+
+watchlist_app = typer.Typer(
+    cls=ErrorHandlingGroup,
+    help="The high-risk payee watch list (payments to listed payees are blocked).",
+    no_args_is_help=True,
+)
+app.add_typer(watchlist_app, name="watchlist")
 
 _SUFFIXES = (".csv", ".parquet")
 
@@ -525,3 +534,114 @@ def labels(
         raise InvalidInput("--out must be .csv, .parquet or .json")
     partial.replace(out)
     err.print(f"wrote {len(data)} labels to {out}")
+
+
+# ------------------------------------------------------------------ payee watch list
+
+SOURCE_OPTION = typer.Option(
+    ..., "--source", help='Where the listing comes from, e.g. "scameter" or "investigation".'
+)
+
+
+def _say_edit(edit: WatchlistEdit, done: str, as_json: bool) -> None:
+    if as_json:
+        print_json(edit.to_dict())
+        return
+    err.print(
+        f"{edit.changed} payee(s) {done}, {edit.unchanged} unchanged; "
+        f"watch list revision {edit.revision}"
+    )
+
+
+@watchlist_app.command("show")
+def watchlist_show(
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="Entries to show.")] = 100,
+    offset: Annotated[int, typer.Option(min=0, help="Entries to skip.")] = 0,
+    removed: Annotated[
+        bool, typer.Option("--removed", help="Show payees taken off the list instead.")
+    ] = False,
+    actor: str | None = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """The watch list, most recent change first (analysts, compliance, admins, auditors,
+    senior managers)."""
+    page = wiring.watchlist(platform()).page(
+        acting_user(actor), offset=offset, limit=limit, listed=not removed
+    )
+    if as_json:
+        print_json(
+            {
+                "revision": page.revision,
+                "total": page.total,
+                "offset": offset,
+                "entries": [e.to_dict() for e in page.entries],
+            }
+        )
+        return
+    title = "Payees taken off the watch list" if removed else "High-risk payee watch list"
+    table = Table(title=f"{title} ({page.total}, revision {page.revision})")
+    for col in ("payee", "source", "listed by", "listed at", "reason"):
+        table.add_column(col, overflow="fold")
+    if removed:
+        for col in ("taken off by", "at", "why"):
+            table.add_column(col, overflow="fold")
+    for e in page.entries:
+        row = [e.payee_id, e.source, e.listed_by, e.listed_at[:19], e.reason]
+        if removed:
+            row += [e.unlisted_by or "", (e.unlisted_at or "")[:19], e.unlisted_reason or ""]
+        table.add_row(*row)
+    console.print(table)
+
+
+@watchlist_app.command("add")
+def watchlist_add(
+    payee_ids: Annotated[list[str], typer.Argument(help="Payee IDs as transactions carry them.")],
+    source: str = SOURCE_OPTION,
+    reason: Annotated[str, typer.Option(help="Why (kept in the list).")] = "",
+    actor: str | None = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Put payees on the watch list (analyst, compliance officer or admin)."""
+    edit = wiring.watchlist(platform()).list_payees(
+        acting_user(actor), payee_ids, source=source, reason=reason
+    )
+    _say_edit(edit, "listed", as_json)
+
+
+@watchlist_app.command("remove")
+def watchlist_remove(
+    payee_ids: Annotated[list[str], typer.Argument(help="Payee IDs to take off the list.")],
+    reason: Annotated[str, typer.Option(help="Why (required).")] = "",
+    actor: str | None = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Take payees off the watch list (compliance officer or admin, with --reason)."""
+    edit = wiring.watchlist(platform()).unlist_payees(acting_user(actor), payee_ids, reason=reason)
+    _say_edit(edit, "taken off", as_json)
+
+
+@watchlist_app.command("import")
+def watchlist_import(
+    path: Annotated[Path, typer.Argument(help="Text file: one payee ID per line, # comments.")],
+    source: str = SOURCE_OPTION,
+    reason: Annotated[str, typer.Option(help="Why (kept in the list).")] = "",
+    actor: str | None = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """List every payee in a file, in one transaction: a bad line refuses the whole file
+    (its line number is named, not its text) and nothing is listed."""
+    who = acting_user(actor)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInput(f"no such file: {path}") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{path} is not UTF-8 text") from None
+    payee_ids = parse_payee_ids(text.splitlines())
+    if not payee_ids:
+        raise InvalidInput(f"{path} lists no payee IDs")
+    with status(f"listing {len(payee_ids)} payees"):
+        edit = wiring.watchlist(platform()).list_payees(
+            who, payee_ids, source=source, reason=reason
+        )
+    _say_edit(edit, "listed", as_json)

@@ -13,12 +13,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dualtrack.errors import PlatformError
 from dualtrack.fraud import wiring
+from dualtrack.fraud.watchlist import LIST_ROLES, UNLIST_ROLES, parse_payee_ids
 from dualtrack.identity.domain import Role
 from dualtrack.web.routes import check_csrf, current_actor, platform_of, render
 
 router = APIRouter(include_in_schema=False)
 
-NAV = [("Fraud alerts", "/fraud")]
+NAV = [("Fraud alerts", "/fraud"), ("Payee watch list", "/fraud/watchlist")]
 
 RULE_TEXT = {
     "payee_on_watchlist": "the payee is on the high-risk payee watch list",
@@ -122,3 +123,81 @@ def act(
     except PlatformError as exc:
         return _case_page(request, case_id, message=exc.message, ok=False)
     return RedirectResponse(f"/fraud/cases/{case_id}", status_code=303)
+
+
+WATCHLIST_PAGE = 50
+
+
+def _watchlist_page(
+    request: Request, *, offset: int = 0, message: str | None = None, ok: bool = True
+) -> HTMLResponse:
+    actor = current_actor(request)
+    context: dict[str, Any] = {
+        "message": message,
+        "ok": ok,
+        "may_list": actor.role in LIST_ROLES,
+        "may_unlist": actor.role in UNLIST_ROLES,
+        "offset": offset,
+        "page_size": WATCHLIST_PAGE,
+    }
+    try:
+        page = wiring.watchlist(platform_of(request)).page(
+            actor, offset=offset, limit=WATCHLIST_PAGE
+        )
+    except PlatformError as exc:
+        return render(
+            request,
+            "fraud/watchlist.html",
+            status=403,
+            page=None,
+            **{**context, "message": exc.message, "ok": False},
+        )
+    return render(request, "fraud/watchlist.html", page=page, **context)
+
+
+@router.get("/fraud/watchlist", response_class=HTMLResponse)
+def watchlist(request: Request, offset: int = 0) -> HTMLResponse:
+    return _watchlist_page(request, offset=max(offset, 0))
+
+
+@router.post("/fraud/watchlist/add", response_class=HTMLResponse)
+def watchlist_add(
+    request: Request,
+    payee_ids: str = Form(..., max_length=200_000),
+    source: str = Form(..., max_length=64),
+    reason: str = Form("", max_length=500),
+    csrf_token: str = Form(""),
+) -> Response:
+    check_csrf(request, csrf_token)
+    actor = current_actor(request)
+    try:
+        ids = parse_payee_ids(payee_ids.splitlines())
+        edit = wiring.watchlist(platform_of(request)).list_payees(
+            actor, ids, source=source, reason=reason
+        )
+    except PlatformError as exc:
+        return _watchlist_page(request, message=exc.message, ok=False)
+    return _watchlist_page(
+        request,
+        message=f"{edit.changed} payee(s) listed, {edit.unchanged} already listed. "
+        "Scoring blocks payments to them within about a second.",
+    )
+
+
+@router.post("/fraud/watchlist/remove", response_class=HTMLResponse)
+def watchlist_remove(
+    request: Request,
+    payee_id: str = Form(..., max_length=200),
+    reason: str = Form("", max_length=500),
+    csrf_token: str = Form(""),
+) -> Response:
+    check_csrf(request, csrf_token)
+    actor = current_actor(request)
+    try:
+        edit = wiring.watchlist(platform_of(request)).unlist_payees(
+            actor, [payee_id], reason=reason
+        )
+    except PlatformError as exc:
+        return _watchlist_page(request, message=exc.message, ok=False)
+    done = "taken off the list" if edit.changed else "was not on the list"
+    return _watchlist_page(request, message=f"The payee {done}.")

@@ -1,0 +1,131 @@
+"""The stored payee watch list on SQLite and PostgreSQL: changes, revisions, the ledger, and
+scoring processes that pick changes up without a restart."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import select
+
+from dualtrack.adapters.fraud_tables import fraud_watchlist
+from dualtrack.adapters.fraud_watchlist_sql import SqlWatchlistChanges, SqlWatchlistRepository
+from dualtrack.bootstrap import Platform, bootstrap
+from dualtrack.config import Settings
+from dualtrack.errors import InvalidInput, RoleNotAllowed
+from dualtrack.fraud import wiring
+from tests.conftest import People
+from tests.fraud_support import deploy_tiny, txn
+
+
+def _changes(platform: Platform, after: int) -> tuple[int, set[str], set[str]]:
+    found = SqlWatchlistChanges(platform.engine).changes(after)
+    return found.revision, set(found.listed), set(found.unlisted)
+
+
+def test_changes_are_ledgered_with_pseudonyms_and_read_by_revision(
+    platform: Platform, people: People
+) -> None:
+    desk = wiring.watchlist(platform)
+    assert _changes(platform, -1) == (0, set(), set())
+    first = desk.list_payees(
+        people.analyst, ["M-1", "M-2", "M-2"], source="scameter", reason="police alert 17"
+    )
+    assert first.to_dict() == {"changed": 2, "unchanged": 0, "revision": 1}
+    again = desk.list_payees(people.analyst, ["M-2", "M-3"], source="investigation")
+    assert again.to_dict() == {"changed": 1, "unchanged": 1, "revision": 2}
+    assert _changes(platform, 0) == (2, {"M-1", "M-2", "M-3"}, set())
+    assert _changes(platform, 1) == (2, {"M-3"}, set())
+    assert _changes(platform, 2) == (2, set(), set())
+
+    with pytest.raises(RoleNotAllowed):
+        desk.unlist_payees(people.analyst, ["M-1"], reason="cleared")
+    with pytest.raises(InvalidInput):
+        desk.unlist_payees(people.compliance, ["M-1"], reason="  ")
+    off = desk.unlist_payees(people.compliance, ["M-1", "NEVER-LISTED"], reason="cleared")
+    assert off.to_dict() == {"changed": 1, "unchanged": 1, "revision": 3}
+    assert _changes(platform, 2) == (3, set(), {"M-1"})
+    relisted = desk.list_payees(people.analyst, ["M-1"], source="scameter")
+    assert relisted.revision == 4 and _changes(platform, 3) == (4, {"M-1"}, set())
+
+    page = desk.page(people.auditor)
+    assert page.total == 3 and page.revision == 4
+    assert [e.payee_id for e in page.entries] == ["M-1", "M-3", "M-2"], "newest change first"
+    assert page.entries[0].unlisted_by is None, "listing again clears the removal"
+    with pytest.raises(RoleNotAllowed):
+        desk.page(people.dev)
+
+    entries = [e for e in platform.ledger.entries() if e.subject_type == "fraud_watchlist"]
+    assert [e.action for e in entries] == [
+        "fraud.watchlist_listed",
+        "fraud.watchlist_listed",
+        "fraud.watchlist_unlisted",
+        "fraud.watchlist_listed",
+    ]
+    text = json.dumps([e.payload for e in entries])
+    assert "M-1" not in text and "M-2" not in text and "police alert" not in text
+    ref = wiring.payee_pseudonymiser(platform)
+    assert entries[0].payload["payee_refs"] == sorted([ref("M-1"), ref("M-2")])
+    assert entries[2].actor == people.compliance.username
+    assert platform.ledger.verify().ok
+
+
+def test_a_bad_change_writes_nothing(platform: Platform, people: People) -> None:
+    desk = wiring.watchlist(platform)
+    with pytest.raises(InvalidInput) as refused:
+        desk.list_payees(people.analyst, ["GOOD-1", "has space", "x" * 129], source="scameter")
+    assert "has space" not in refused.value.message
+    with pytest.raises(InvalidInput):
+        desk.list_payees(people.analyst, ["GOOD-1"], source="")
+    with pytest.raises(RoleNotAllowed):
+        desk.list_payees(people.dev, ["GOOD-1"], source="scameter")
+    with platform.engine.connect() as conn:
+        assert conn.execute(select(fraud_watchlist)).first() is None
+        assert SqlWatchlistRepository(conn).revision() == 0
+    assert not [e for e in platform.ledger.entries() if e.subject_type == "fraud_watchlist"]
+
+
+def test_concurrent_writers_get_distinct_revisions(platform: Platform, people: People) -> None:
+    desk = wiring.watchlist(platform)
+
+    def add(i: int) -> int:
+        return desk.list_payees(people.analyst, [f"P-{i}"], source="scameter").revision
+
+    with ThreadPoolExecutor(4) as pool:
+        revisions = sorted(pool.map(add, range(12)))
+    assert revisions == list(range(1, 13))
+    assert _changes(platform, 0)[1] == {f"P-{i}" for i in range(12)}
+
+
+def test_scoring_picks_changes_up_without_a_restart(
+    platform: Platform, people: People, settings: Settings
+) -> None:
+    """A second platform over the same database stands for another server: it changes the
+    list while this one scores, and this one's next decisions follow the change."""
+    deploy_tiny(platform, people.dev, people.validator, people.compliance)
+    governed = wiring.service(platform)
+    governed.recheck_s = 0.0
+    first = governed.score([txn("L1", payee_id="MULE-9")])[0]
+    assert "payee_on_watchlist" not in first.rule_hits
+    other = bootstrap(settings, run_migrations=False)
+    try:
+        wiring.watchlist(other).list_payees(people.analyst, ["MULE-9"], source="scameter")
+        listed = governed.score([txn("L2", payee_id="MULE-9", offset=60)])[0]
+        assert listed.action == "block" and "payee_on_watchlist" in listed.rule_hits
+        assert listed.reasons, "a decision the watch list escalates carries reason codes"
+        wiring.watchlist(other).unlist_payees(people.compliance, ["MULE-9"], reason="cleared")
+        cleared = governed.score([txn("L3", payee_id="MULE-9", offset=120)])[0]
+        assert "payee_on_watchlist" not in cleared.rule_hits
+    finally:
+        other.close()
+    # a process that starts now reads the whole list at once
+    wiring.watchlist(platform).list_payees(people.analyst, ["MULE-8"], source="scameter")
+    fresh = bootstrap(settings, run_migrations=False)
+    try:
+        service = wiring.service(fresh)
+        hit = service.score([txn("L4", customer="C0000002", payee_id="MULE-8")])[0]
+        assert "payee_on_watchlist" in hit.rule_hits
+    finally:
+        wiring.stop_scoring(fresh)
+        fresh.close()
