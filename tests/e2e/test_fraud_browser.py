@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -92,4 +93,39 @@ def test_analyst_reads_why_and_confirms(server: str, browser: object, tmp_path: 
     page.wait_for_selector("#fraud-queue")
     page.click("button:has-text('Score 200 more simulated payments')")
     page.wait_for_selector("text=Scored 200 simulated payments")
+    page.close()
+
+
+def _sign_in(browser: Any, server: str, username: str) -> Any:
+    page = browser.new_page()
+    page.goto(server + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("nav >> text=Payee watch list")
+    return page
+
+
+def test_analyst_lists_a_payee_and_compliance_takes_it_off(
+    server: str, browser: object, tmp_path: Path
+) -> None:
+    page = _sign_in(browser, server, "ana")
+    page.click("nav >> text=Payee watch list")
+    page.wait_for_selector("h1:has-text('High-risk payee watch list')")
+    page.fill("textarea[name=payee_ids]", "FPS-MULE-1\nFPS-MULE-2")
+    page.fill("input[name=source]", "scameter")
+    page.click("button:has-text('List')")
+    page.wait_for_selector("text=2 payee(s) listed")
+    main = page.inner_text("main")
+    assert "FPS-MULE-1" in main and "Take off" not in main, "an analyst cannot take payees off"
+    page.screenshot(path=str(tmp_path / "fraud-watchlist.png"), full_page=True)
+    page.close()
+
+    page = _sign_in(browser, server, "carol")
+    page.goto(server + "/fraud/watchlist")
+    row = "tr:has-text('FPS-MULE-1')"
+    page.fill(f"{row} >> input[name=reason]", "cleared by the police")
+    page.click(f"{row} >> button:has-text('Take off')")
+    page.wait_for_selector("text=The payee was taken off the list")
+    assert page.inner_text("#watch-total") == "1"
     page.close()

@@ -298,3 +298,44 @@ def test_save_state_every_keeps_saving_until_stopped(cli_db: Path) -> None:
         wiring.scoring_ownership(server).close()
     finally:
         server.close()
+
+
+def test_watchlist_import_show_and_remove(cli_db: Path) -> None:
+    good = cli_db / "scameter.txt"
+    good.write_text("# Scameter export\nACC-1\nFPS-91234567\n\nACC-1\n", encoding="utf-8")
+    bad = cli_db / "bad.txt"
+    bad.write_text("ACC-9\nChan Tai Man\n", encoding="utf-8")
+
+    code, _out, err = run("fraud", "watchlist", "import", str(bad), "--source", "s", "--as", "ana")
+    assert code == 2 and "line 2" in err and "Chan" not in err
+    code, out, _err = run("fraud", "watchlist", "show", "--as", "audrey", "--json")
+    assert code == 0 and json.loads(out)["total"] == 0, "a bad file lists nothing"
+
+    code, out, _err = run(
+        "fraud", "watchlist", "import", str(good), "--source", "scameter", "--as", "ana", "--json"
+    )
+    assert code == 0 and json.loads(out) == {"changed": 2, "unchanged": 0, "revision": 1}
+    code, _out, err = run(
+        "fraud", "watchlist", "add", "ACC-1", "ACC-2", "--source", "x", "--as", "ana"
+    )
+    assert code == 0 and "1 payee(s) listed, 1 unchanged" in err
+    code, out, _err = run("fraud", "watchlist", "show", "--as", "audrey", "--json")
+    assert {e["payee_id"] for e in json.loads(out)["entries"]} == {"ACC-1", "ACC-2", "FPS-91234567"}
+    code, out, _err = run("fraud", "watchlist", "show", "--as", "audrey")
+    assert code == 0 and "FPS-91234567" in out and "revision 2" in out
+
+    code, _out, err = run("fraud", "watchlist", "remove", "ACC-1", "--as", "ana", "--reason", "ok")
+    assert code == 2 and "may not" in err
+    code, _out, err = run("fraud", "watchlist", "remove", "ACC-1", "--as", "carol")
+    assert code == 2 and "reason" in err
+    code, _out, err = run(
+        "fraud", "watchlist", "remove", "ACC-1", "--as", "carol", "--reason", "ok"
+    )
+    assert code == 0 and "1 payee(s) taken off" in err
+    code, out, _err = run("fraud", "watchlist", "show", "--removed", "--as", "carol", "--json")
+    (entry,) = json.loads(out)["entries"]
+    assert entry["payee_id"] == "ACC-1" and entry["unlisted_by"] == "carol"
+    code, _out, err = run(
+        "fraud", "watchlist", "import", str(cli_db / "nope.txt"), "--source", "s", "--as", "ana"
+    )
+    assert code == 2 and "no such file" in err

@@ -199,5 +199,5 @@ def watchlist_remove(
         )
     except PlatformError as exc:
         return _watchlist_page(request, message=exc.message, ok=False)
-    done = "taken off the list" if edit.changed else "was not on the list"
+    done = "was taken off the list" if edit.changed else "was not on the list"
     return _watchlist_page(request, message=f"The payee {done}.")

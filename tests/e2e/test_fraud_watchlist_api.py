@@ -1,0 +1,104 @@
+"""The payee watch list through the REST API (SQLite and PostgreSQL): who may change it,
+bad input, nothing personal in the ledger, and scoring that follows it without a restart."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from dualtrack.bootstrap import Platform
+from dualtrack.fraud import wiring
+from tests.conftest import People
+from tests.e2e.conftest import Keys
+from tests.fraud_support import deploy_tiny, txn
+
+pytestmark = pytest.mark.anyio
+
+URL = "/api/v1/fraud/watchlist"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def analyst(platform: Platform, people: People) -> dict[str, str]:
+    key = platform.identity.issue_api_key(people.admin, username="ana", label="test")
+    return {"Authorization": f"Bearer {key}"}
+
+
+async def test_listed_payees_are_blocked_at_once_and_taken_off_by_compliance(
+    client: httpx.AsyncClient,
+    keys: Keys,
+    analyst: dict[str, str],
+    platform: Platform,
+    people: People,
+) -> None:
+    deploy_tiny(platform, people.dev, people.validator, people.compliance)
+    wiring.service(platform).recheck_s = 0.0
+    body = {"payee_ids": ["FPS-91234567", "ACC-004-77"], "source": "scameter", "reason": "r1"}
+    r = await client.post(URL, json=body, headers=analyst)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"changed": 2, "unchanged": 0, "revision": 1}
+
+    scored = await client.post(
+        "/api/v1/fraud/score",
+        json={"transactions": [txn("W1", payee_id="FPS-91234567")]},
+        headers=keys.dev,
+    )
+    (decision,) = scored.json()["decisions"]
+    assert decision["action"] == "block" and "payee_on_watchlist" in decision["rule_hits"]
+
+    page = (await client.get(URL, headers=keys.auditor)).json()
+    assert page["total"] == 2 and page["revision"] == 1
+    assert {e["payee_id"] for e in page["entries"]} == {"FPS-91234567", "ACC-004-77"}
+    assert page["entries"][0]["listed_by"] == "ana" and page["entries"][0]["source"] == "scameter"
+
+    removal = {"payee_ids": ["FPS-91234567"], "reason": "account holder cleared"}
+    denied = await client.post(f"{URL}/remove", json=removal, headers=analyst)
+    assert denied.status_code == 403 and denied.json()["code"] == "role-not-allowed"
+    r = await client.post(f"{URL}/remove", json=removal, headers=keys.compliance)
+    assert r.json() == {"changed": 1, "unchanged": 0, "revision": 2}
+    scored = await client.post(
+        "/api/v1/fraud/score",
+        json={"transactions": [txn("W2", payee_id="FPS-91234567", offset=60)]},
+        headers=keys.dev,
+    )
+    assert "payee_on_watchlist" not in scored.json()["decisions"][0]["rule_hits"]
+    gone = (await client.get(URL, params={"listed": "false"}, headers=keys.compliance)).json()
+    (entry,) = gone["entries"]
+    assert entry["unlisted_by"] == "carol" and entry["unlisted_reason"] == "account holder cleared"
+
+    ledger = [e for e in platform.ledger.entries() if e.subject_type == "fraud_watchlist"]
+    assert len(ledger) == 2
+    assert "FPS-91234567" not in json.dumps([e.payload for e in ledger])
+
+
+async def test_bad_input_and_roles_get_problems_and_change_nothing(
+    client: httpx.AsyncClient, keys: Keys, analyst: dict[str, str]
+) -> None:
+    cases = [
+        ({"payee_ids": [], "source": "scameter"}, 422),
+        ({"payee_ids": ["A"]}, 422),
+        ({"payee_ids": ["A"], "source": "scameter", "extra": 1}, 422),
+        ({"payee_ids": ["A"] * 10_001, "source": "scameter"}, 422),
+        ({"payee_ids": ["has space"], "source": "scameter"}, 422),
+        ({"payee_ids": ["A", "x" * 129], "source": "scameter"}, 422),
+        ({"payee_ids": ["A"], "source": "   "}, 422),
+    ]
+    for body, status in cases:
+        r = await client.post(URL, json=body, headers=analyst)
+        assert r.status_code == status, (body if len(str(body)) < 200 else "big", r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert "has space" not in r.text
+    r = await client.post(URL, json={"payee_ids": ["A"], "source": "s"}, headers=keys.dev)
+    assert r.status_code == 403
+    r = await client.post(f"{URL}/remove", json={"payee_ids": ["A"]}, headers=keys.compliance)
+    assert r.status_code == 422, "a removal needs a reason"
+    assert (await client.get(URL, headers=keys.dev)).status_code == 403
+    assert (await client.get(URL, params={"limit": 0}, headers=analyst)).status_code == 422
+    page = (await client.get(URL, headers=analyst)).json()
+    assert page["total"] == 0 and page["revision"] == 0
