@@ -47,8 +47,13 @@ def test_seeded_demo_reads_as_json(cli_db: Path) -> None:
     code, out, _ = run("approvals", "--as", "sam", "--json")
     queue = json.loads(out)
     assert any(i["may_approve"] for i in queue)
+    code, out, _ = run("fraud", "watchlist", "show", "--as", "ana", "--json")
+    listed = json.loads(out)
+    assert listed["total"] > 0 and listed["entries"][0]["source"] == "demo-simulator"
     code, _, _ = run("seed-demo")
     assert code == 0  # idempotent
+    code, out, _ = run("fraud", "watchlist", "show", "--as", "ana", "--json")
+    assert json.loads(out)["revision"] == listed["revision"], "the demo list is not listed twice"
 
 
 def test_maker_checker_from_the_cli(cli_db: Path, tmp_path: Path) -> None:

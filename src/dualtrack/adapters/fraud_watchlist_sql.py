@@ -12,7 +12,7 @@ import builtins
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, text, update
 
 from dualtrack.adapters.fraud_tables import fraud_watchlist as t_watch
 from dualtrack.adapters.fraud_tables import fraud_watchlist_revision as t_revision
@@ -145,6 +145,22 @@ def changes_after(conn: Connection, after: int) -> WatchlistChanges:
     return WatchlistChanges(revision, tuple(listed), tuple(unlisted))
 
 
+#: a change this large has PostgreSQL's statistics refreshed at once (see
+#: :func:`refresh_statistics`)
+BULK_CHANGE = 10_000
+
+
+def refresh_statistics(engine: Engine, changed: int) -> None:
+    """After a large import, have PostgreSQL sample the list again. Until autovacuum gets
+    to it, the planner does not know that almost every row has an old revision and reads
+    the whole table for each scoring process's next poll (13 ms per 100k rows here)
+    instead of the revision index. SQLite plans with the index anyway."""
+    if changed >= BULK_CHANGE and engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("ANALYZE fraud_watchlist"))
+            conn.commit()
+
+
 class SqlWatchlistChanges:
     """``WatchlistSource`` for scoring: :func:`changes_after` on the read engine."""
 
@@ -156,4 +172,9 @@ class SqlWatchlistChanges:
             return changes_after(conn, after)
 
 
-__all__ = ["SqlWatchlistChanges", "SqlWatchlistRepository", "changes_after"]
+__all__ = [
+    "SqlWatchlistChanges",
+    "SqlWatchlistRepository",
+    "changes_after",
+    "refresh_statistics",
+]

@@ -45,7 +45,8 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -280,6 +281,49 @@ def request_digest(row: Mapping[str, object]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+class WatchSet(AbstractSet[str]):
+    """The watch list as scoring checks it: an immutable set that applies a change in the
+    time of the change, not of the list (a new version shares the large ``base`` and keeps
+    small sets of what was added and removed since; they fold into a new base once they
+    pass ``COMPACT`` items). Requests hold whichever version they read; nothing changes
+    under them."""
+
+    COMPACT = 4_096
+    __slots__ = ("_added", "_base", "_len", "_removed")
+
+    def __init__(
+        self,
+        base: frozenset[str],
+        added: frozenset[str] = frozenset(),
+        removed: frozenset[str] = frozenset(),
+    ) -> None:
+        self._base, self._added, self._removed = base, added, removed
+        self._len = (
+            len(base) + len(added - base) - len((removed & base) - added)
+            if added or removed
+            else len(base)
+        )
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._added or (item not in self._removed and item in self._base)
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._added
+        for item in self._base:
+            if item not in self._removed and item not in self._added:
+                yield item
+
+    def __len__(self) -> int:
+        return self._len
+
+    def changed(self, listed: frozenset[str], unlisted: frozenset[str]) -> WatchSet:
+        added = (self._added - unlisted) | listed
+        removed = (self._removed - listed) | unlisted
+        if len(added) + len(removed) > self.COMPACT:
+            return WatchSet(frozenset(WatchSet(self._base, added, removed)))
+        return WatchSet(self._base, added, removed)
+
+
 def _shaped(policy: TransactionPolicy | None, payee_id: str) -> str:
     """A watch-listed payee ID as the model sees payee IDs (the policy's pseudonym)."""
     return payee_id if policy is None else str(policy.value("payee_id", payee_id))
@@ -312,7 +356,7 @@ class GovernedFraudService:
         self._privacy = privacy
         #: (policy, watch list as the policy shapes it, feature set, rules' watch list)
         self._policy: (
-            tuple[TransactionPolicy | None, frozenset[str], str, frozenset[str]] | None
+            tuple[TransactionPolicy | None, AbstractSet[str], str, frozenset[str]] | None
         ) = None
         self._policy_checked_at = -math.inf
         self._policy_lock = threading.Lock()
@@ -404,7 +448,7 @@ class GovernedFraudService:
         )
         return self._loaded
 
-    def policy(self, model: LoadedModel) -> tuple[TransactionPolicy | None, frozenset[str]]:
+    def policy(self, model: LoadedModel) -> tuple[TransactionPolicy | None, AbstractSet[str]]:
         """The privacy policy in force and the payee watch list as it looks after the
         policy (payee IDs pseudonymised like the payees they match), both re-read every
         ``recheck_s``: the policy whole, the stored watch list by its changes since the
@@ -423,7 +467,7 @@ class GovernedFraudService:
         with self._policy_lock:
             return self._reread_policy(feature_set)
 
-    def _reread_policy(self, feature_set: str) -> tuple[TransactionPolicy | None, frozenset[str]]:
+    def _reread_policy(self, feature_set: str) -> tuple[TransactionPolicy | None, AbstractSet[str]]:
         cached = self._policy
         fixed = self.rules.watchlist
         policy = self._privacy.current() if self._privacy is not None else None
@@ -444,10 +488,16 @@ class GovernedFraudService:
                         "needs; a compliance officer must allow or pseudonymise them",
                         fields=blocked,
                     )
-            watch = frozenset(_shaped(policy, w) for w in (fixed | self._watch_ids))
+            watch: AbstractSet[str] = WatchSet(
+                frozenset(_shaped(policy, w) for w in (fixed | self._watch_ids))
+            )
         elif changes.listed or changes.unlisted:
-            gone = {_shaped(policy, w) for w in changes.unlisted if w not in fixed}
-            watch = (cached[1] - gone) | {_shaped(policy, w) for w in changes.listed}
+            gone = frozenset(_shaped(policy, w) for w in changes.unlisted if w not in fixed)
+            listed = frozenset(_shaped(policy, w) for w in changes.listed)
+            previous = cached[1]
+            if not isinstance(previous, WatchSet):
+                previous = WatchSet(frozenset(previous))
+            watch = previous.changed(listed, gone)
         else:
             watch = cached[1]
         self._policy = (policy, watch, feature_set, fixed)
@@ -613,7 +663,7 @@ class GovernedFraudService:
         model: LoadedModel,
         rows: Sequence[Mapping[str, object]],
         explain: bool,
-        watch: frozenset[str],
+        watch: AbstractSet[str],
     ) -> tuple[list[Decision], list[dict[str, float]]]:
         mine = _Pending(model, rows, explain, watch)
         with self._turn:
@@ -670,7 +720,7 @@ class GovernedFraudService:
         model: LoadedModel,
         rows: Sequence[Mapping[str, object]],
         explain: bool,
-        watch: frozenset[str],
+        watch: AbstractSet[str],
     ) -> tuple[list[Decision], list[dict[str, float]]]:
         decisions = model.scorer.score_batch(rows, explain=explain)
         if model.artifact.feature_set == "hk_payments_v1" and watch:
@@ -683,7 +733,7 @@ class GovernedFraudService:
         model: LoadedModel,
         rows: Sequence[Mapping[str, object]],
         decisions: list[Decision],
-        watch: frozenset[str],
+        watch: AbstractSet[str],
     ) -> list[Decision]:
         """Apply the high-risk payee watch list; escalated decisions get reason codes."""
         rules = self.rules
@@ -772,7 +822,7 @@ class _Pending:
         model: LoadedModel,
         rows: Sequence[Mapping[str, object]],
         explain: bool,
-        watch: frozenset[str],
+        watch: AbstractSet[str],
     ) -> None:
         self.model = model
         self.rows = rows

@@ -59,7 +59,11 @@ from dualtrack.adapters.fraud_sql import (
     ledger_sink,
     read_engine,
 )
-from dualtrack.adapters.fraud_watchlist_sql import SqlWatchlistChanges, SqlWatchlistRepository
+from dualtrack.adapters.fraud_watchlist_sql import (
+    SqlWatchlistChanges,
+    SqlWatchlistRepository,
+    refresh_statistics,
+)
 from dualtrack.adapters.group_commit import GroupCommitter
 from dualtrack.adapters.sql import SqlUnitOfWork
 from dualtrack.background import BackgroundLoop
@@ -1296,6 +1300,7 @@ class FraudWatchlistDesk:
         with self._service() as (service, uow):
             edit = service.list_payees(actor, payee_ids, source=source, reason=reason)
             uow.commit()
+        refresh_statistics(self._platform.engine, edit.changed)
         return edit
 
     def unlist_payees(

@@ -223,3 +223,26 @@ def test_scoring_applies_changes_as_the_policy_shapes_payees() -> None:
     governed.recheck_s = 3600.0
     governed.rules = replace(governed.rules, watchlist=frozenset({"OTHER"}))
     assert governed.policy(MODEL)[1] == {"Q:B", "Q:C", "Q:OTHER"}
+
+
+def test_watch_set_agrees_with_a_plain_set_through_changes_and_compactions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import random
+
+    from dualtrack.fraud.governed import WatchSet
+
+    monkeypatch.setattr(WatchSet, "COMPACT", 16)
+    rng = random.Random(20261203)
+    universe = [f"P{i}" for i in range(60)]
+    expected = set(rng.sample(universe, 30))
+    watch = WatchSet(frozenset(expected))
+    for _ in range(300):
+        listed = frozenset(rng.sample(universe, rng.randint(0, 4)))
+        unlisted = frozenset(rng.sample(universe, rng.randint(0, 4))) - listed
+        watch = watch.changed(listed, unlisted)
+        expected = (expected - unlisted) | listed
+        assert len(watch) == len(expected)
+        assert set(watch) == expected and watch == expected
+        assert all((p in watch) == (p in expected) for p in universe)
+        assert len(watch._added) + len(watch._removed) <= 16 + 8
