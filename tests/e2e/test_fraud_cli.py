@@ -339,3 +339,19 @@ def test_watchlist_import_show_and_remove(cli_db: Path) -> None:
         "fraud", "watchlist", "import", str(cli_db / "nope.txt"), "--source", "s", "--as", "ana"
     )
     assert code == 2 and "no such file" in err
+
+    # a daily extract that is the source's whole list
+    day2 = cli_db / "scameter-day2.txt"
+    day2.write_text("FPS-91234567\nACC-7\n", encoding="utf-8")
+    sync = ("fraud", "watchlist", "import", str(day2), "--source", "scameter", "--sync")
+    code, _out, err = run(*sync, "--as", "ana")
+    assert code == 2 and "may not" in err
+    code, out, _err = run(*sync, "--action", "review", "--as", "carol", "--json")
+    assert code == 0
+    synced = json.loads(out)
+    assert (synced["listed"], synced["unlisted"], synced["unchanged"]) == (1, 0, 1)
+    code, out, _err = run("fraud", "watchlist", "sources", "--as", "audrey", "--json")
+    by_name = {s["source"]: s for s in json.loads(out)}
+    assert by_name["scameter"]["synced_by"] == "carol" and by_name["scameter"]["listed"] == 2
+    code, out, _err = run("fraud", "watchlist", "sources", "--as", "audrey")
+    assert code == 0 and "scameter" in out

@@ -102,3 +102,52 @@ async def test_bad_input_and_roles_get_problems_and_change_nothing(
     assert (await client.get(URL, params={"limit": 0}, headers=analyst)).status_code == 422
     page = (await client.get(URL, headers=analyst)).json()
     assert page["total"] == 0 and page["revision"] == 0
+
+
+async def test_sync_a_scameter_extract_and_read_the_sources(
+    client: httpx.AsyncClient,
+    keys: Keys,
+    analyst: dict[str, str],
+    platform: Platform,
+    people: People,
+) -> None:
+    deploy_tiny(platform, people.dev, people.validator, people.compliance)
+    wiring.service(platform).recheck_s = 0.0
+    body = {"source": "scameter", "payee_ids": ["S-1", "S-2"]}
+    denied = await client.post(f"{URL}/sync", json=body, headers=analyst)
+    assert denied.status_code == 403
+    r = await client.post(f"{URL}/sync", json=body, headers=keys.compliance)
+    assert r.status_code == 200, r.text
+    assert {k: r.json()[k] for k in ("listed", "unlisted", "unchanged")} == {
+        "listed": 2,
+        "unlisted": 0,
+        "unchanged": 0,
+    }
+    scored = await client.post(
+        "/api/v1/fraud/score",
+        json={"transactions": [txn("S1", payee_id="S-1")]},
+        headers=keys.dev,
+    )
+    decision = scored.json()["decisions"][0]
+    assert decision["action"] == "review", "a synced Scameter listing warns by default"
+    assert "payee_on_watchlist" in decision["rule_hits"]
+
+    r = await client.post(
+        f"{URL}/sync", json={"source": "scameter", "payee_ids": ["S-2"]}, headers=keys.admin
+    )
+    assert r.json()["unlisted"] == 1
+    r = await client.post(
+        URL,
+        json={"payee_ids": ["S-2"], "source": "investigation", "action": "block"},
+        headers=analyst,
+    )
+    assert r.json()["changed"] == 1, "a stricter listing replaces the Scameter one"
+    bad = await client.post(
+        URL, json={"payee_ids": ["X"], "source": "s", "action": "allow"}, headers=analyst
+    )
+    assert bad.status_code == 422
+    sources = (await client.get(f"{URL}/sources", headers=keys.auditor)).json()
+    by_name = {s["source"]: s for s in sources}
+    assert by_name["scameter"]["listed"] == 0 and by_name["scameter"]["synced_by"] == "admin"
+    assert by_name["investigation"]["listed"] == 1
+    assert (await client.get(f"{URL}/sources", headers=keys.dev)).status_code == 403

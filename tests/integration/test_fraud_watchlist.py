@@ -21,7 +21,7 @@ from tests.fraud_support import deploy_tiny, txn
 
 def _changes(platform: Platform, after: int) -> tuple[int, set[str], set[str]]:
     found = SqlWatchlistChanges(platform.engine).changes(after)
-    return found.revision, set(found.listed), set(found.unlisted)
+    return found.revision, {p for p, _action in found.listed}, set(found.unlisted)
 
 
 def test_changes_are_ledgered_with_pseudonyms_and_read_by_revision(
@@ -129,3 +129,36 @@ def test_scoring_picks_changes_up_without_a_restart(
     finally:
         wiring.stop_scoring(fresh)
         fresh.close()
+
+
+def test_actions_syncs_and_sources(platform: Platform, people: People, settings: Settings) -> None:
+    """A Scameter extract synced each day: review listings, payees that drop out come off,
+    a bank's own block listing is left alone, and scoring follows each listing's action."""
+    deploy_tiny(platform, people.dev, people.validator, people.compliance)
+    governed = wiring.service(platform)
+    governed.recheck_s = 0.0
+    desk = wiring.watchlist(platform)
+    desk.list_payees(people.analyst, ["MULE-1"], source="investigation", action="block")
+    day1 = desk.sync_source(people.compliance, ["SCAM-1", "SCAM-2", "MULE-1"], source="scameter")
+    assert (day1.listed, day1.unlisted, day1.unchanged) == (2, 0, 1)
+    warned, blocked = governed.score(
+        [txn("A1", payee_id="SCAM-1"), txn("A2", customer="C0000002", payee_id="MULE-1")]
+    )
+    assert warned.action == "review" and "payee_on_watchlist" in warned.rule_hits
+    assert blocked.action == "block" and "payee_on_watchlist" in blocked.rule_hits
+
+    day2 = desk.sync_source(people.compliance, ["SCAM-2", "SCAM-3"], source="scameter")
+    assert (day2.listed, day2.unlisted, day2.unchanged) == (1, 1, 1)
+    later = governed.score([txn("A3", payee_id="SCAM-1", offset=60)])[0]
+    assert "payee_on_watchlist" not in later.rule_hits, "dropped by the source: off the list"
+    with pytest.raises(RoleNotAllowed):
+        desk.sync_source(people.analyst, ["SCAM-2"], source="scameter")
+
+    sources = {s.source: s for s in desk.sources(people.auditor)}
+    assert sources["scameter"].listed == 2 and sources["scameter"].synced_by == "carol"
+    assert sources["scameter"].synced_revision == day2.revision
+    assert sources["investigation"].listed == 1 and sources["investigation"].synced_at is None
+    listed = {e.payee_id: e for e in desk.page(people.analyst).entries}
+    assert listed["MULE-1"].action == "block" and listed["SCAM-3"].action == "review"
+    entries = [e for e in platform.ledger.entries() if e.subject_type == "fraud_watchlist"]
+    assert [e.payload.get("sync", False) for e in entries] == [False, True, True, True]

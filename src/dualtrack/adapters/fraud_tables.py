@@ -120,6 +120,8 @@ fraud_watchlist = Table(
     metadata,
     Column("payee_id", String(128), primary_key=True),
     Column("listed", Boolean, nullable=False),
+    # what scoring does with a payment to the payee: "review" or "block"
+    Column("action", String(8), nullable=False),
     Column("source", String(64), nullable=False),
     Column("reason", Text, nullable=False),
     Column("listed_by", String(64), nullable=False),
@@ -130,6 +132,18 @@ fraud_watchlist = Table(
     Column("revision", BigInteger, nullable=False),
     Index("ix_fraud_watchlist_revision", "revision"),
     Index("ix_fraud_watchlist_listed_revision", "listed", "revision"),
+    Index("ix_fraud_watchlist_source_listed", "source", "listed"),
+)
+
+#: The last sync of each source that publishes its whole list (a Scameter extract): when,
+#: by whom and at which list revision it was refreshed.
+fraud_watchlist_sources = Table(
+    "fraud_watchlist_sources",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("synced_at", String(40), nullable=False),
+    Column("synced_by", String(64), nullable=False),
+    Column("revision", BigInteger, nullable=False),
 )
 
 #: The watch list's revision (one row, ``fraud.watchlist``), raised by every change in the

@@ -16,7 +16,9 @@ from sqlalchemy import Connection, Engine, func, insert, select, text, update
 
 from dualtrack.adapters.fraud_tables import fraud_watchlist as t_watch
 from dualtrack.adapters.fraud_tables import fraud_watchlist_revision as t_revision
-from dualtrack.fraud.watchlist import WatchEntry, WatchlistChanges
+from dualtrack.adapters.fraud_tables import fraud_watchlist_sources as t_sources
+from dualtrack.fraud.domain import Action
+from dualtrack.fraud.watchlist import LISTING_ACTIONS, WatchEntry, WatchlistChanges, WatchSource
 
 NAME = "fraud.watchlist"
 #: payee IDs per ``IN`` list (bound parameters: SQLite allows 32,766, PostgreSQL 65,535)
@@ -31,6 +33,7 @@ def _entry(row: Any) -> WatchEntry:
         listed_by=row.listed_by,
         listed_at=row.listed_at,
         revision=int(row.revision),
+        action=_action(row.action),
         listed=bool(row.listed),
         unlisted_by=row.unlisted_by,
         unlisted_at=row.unlisted_at,
@@ -38,9 +41,17 @@ def _entry(row: Any) -> WatchEntry:
     )
 
 
+def _action(value: str) -> Action:
+    for action in LISTING_ACTIONS:
+        if value == action:
+            return action
+    return "block"  # not written by this code: the strictest reading
+
+
 def _values(entry: WatchEntry) -> dict[str, Any]:
     return {
         "listed": entry.listed,
+        "action": entry.action,
         "source": entry.source,
         "reason": entry.reason,
         "listed_by": entry.listed_by,
@@ -125,6 +136,46 @@ class SqlWatchlistRepository:
     def changes(self, after: int) -> WatchlistChanges:
         return changes_after(self._c, after)
 
+    def listed_from(self, source: str) -> builtins.list[str]:
+        rows = self._c.execute(
+            select(t_watch.c.payee_id).where(t_watch.c.source == source, t_watch.c.listed.is_(True))
+        )
+        return [payee_id for (payee_id,) in rows]
+
+    def record_sync(self, source: str, *, at: str, by: str, revision: int) -> None:
+        values = {"synced_at": at, "synced_by": by, "revision": revision}
+        done = self._c.execute(
+            update(t_sources).where(t_sources.c.source == source).values(**values)
+        )
+        if done.rowcount == 0:
+            self._c.execute(insert(t_sources).values(source=source, **values))
+
+    def sources(self) -> builtins.list[WatchSource]:
+        listed = {
+            source: (int(count), latest)
+            for source, count, latest in self._c.execute(
+                select(t_watch.c.source, func.count(), func.max(t_watch.c.listed_at))
+                .where(t_watch.c.listed.is_(True))
+                .group_by(t_watch.c.source)
+            )
+        }
+        synced = {row.source: row for row in self._c.execute(select(t_sources))}
+        found = []
+        for source in sorted(set(listed) | set(synced)):
+            count, latest = listed.get(source, (0, None))
+            sync = synced.get(source)
+            found.append(
+                WatchSource(
+                    source,
+                    count,
+                    latest,
+                    synced_at=sync.synced_at if sync else None,
+                    synced_by=sync.synced_by if sync else None,
+                    synced_revision=int(sync.revision) if sync else None,
+                )
+            )
+        return found
+
 
 def changes_after(conn: Connection, after: int) -> WatchlistChanges:
     """The rows changed after revision ``after``, as of the revision read first.
@@ -135,13 +186,18 @@ def changes_after(conn: Connection, after: int) -> WatchlistChanges:
     revision = _revision(conn)
     if revision <= after:
         return WatchlistChanges(revision)
-    listed: list[str] = []
+    listed: list[tuple[str, Action]] = []
     unlisted: list[str] = []
     rows = conn.execute(
-        select(t_watch.c.payee_id, t_watch.c.listed).where(t_watch.c.revision > after)
+        select(t_watch.c.payee_id, t_watch.c.listed, t_watch.c.action).where(
+            t_watch.c.revision > after
+        )
     )
-    for payee_id, is_listed in rows:
-        (listed if is_listed else unlisted).append(payee_id)
+    for payee_id, is_listed, action in rows:
+        if is_listed:
+            listed.append((payee_id, _action(action)))
+        else:
+            unlisted.append(payee_id)
     return WatchlistChanges(revision, tuple(listed), tuple(unlisted))
 
 

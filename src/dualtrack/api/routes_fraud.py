@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Query, Request
@@ -267,6 +267,8 @@ def labels(platform: PlatformDep, actor: ActorDep) -> list[dict[str, Any]]:
 
 #: payee IDs per request (an import of a whole list goes through the CLI or in pages)
 MAX_WATCHLIST_CHANGE = 10_000
+#: payee IDs in one sync (a source's whole list; the body size limit applies first)
+MAX_WATCHLIST_SYNC = 1_000_000
 
 
 class WatchlistListing(Strict):
@@ -284,6 +286,32 @@ class WatchlistListing(Strict):
         description='Where the listing comes from, e.g. "scameter" or "investigation".',
     )
     reason: str = Field("", max_length=500, description="Why (kept in the list, not the ledger).")
+    action: Literal["review", "block"] = Field(
+        "block",
+        description='What scoring does with a payment to these payees: "review" holds it and '
+        "warns the customer (as the HKMA's Suspicious Account Alert does for payees the "
+        'Police\'s Scameter marks "High Risk"); "block" refuses it. Listing a listed payee '
+        "again can make its action stricter, never milder.",
+    )
+
+
+class WatchlistSyncRequest(Strict):
+    """A source's whole published list (a Scameter extract): payees of that source missing
+    from it come off the watch list (compliance officer or admin)."""
+
+    source: str = Field(min_length=1, max_length=64)
+    payee_ids: list[str] = Field(min_length=1, max_length=MAX_WATCHLIST_SYNC)
+    action: Literal["review", "block"] = "review"
+    reason: str = Field("", max_length=500)
+
+
+class WatchlistSyncResult(Strict):
+    source: str
+    listed: int = Field(description="Payees listed (or made stricter) by this sync.")
+    unlisted: int = Field(description="Payees of this source taken off: not in the new list.")
+    unchanged: int
+    revision: int
+    synced_at: str
 
 
 class WatchlistRemoval(Strict):
@@ -331,9 +359,30 @@ def list_payees(body: WatchlistListing, platform: PlatformDep, actor: ActorDep) 
     names them by their keyed pseudonyms. Every scoring process blocks payments to them
     within about a second, without a restart. Payees already listed are left as they are."""
     edit = wiring.watchlist(platform).list_payees(
-        actor, body.payee_ids, source=body.source, reason=body.reason
+        actor, body.payee_ids, source=body.source, reason=body.reason, action=body.action
     )
     return _edit_json(edit)
+
+
+@router.post("/fraud/watchlist/sync", response_model=WatchlistSyncResult)
+def sync_source(
+    body: WatchlistSyncRequest, platform: PlatformDep, actor: ActorDep
+) -> dict[str, Any]:
+    """Sync a source that publishes its whole list (compliance officer or admin): its new
+    payees are listed, its payees missing from this list are taken off, and the refresh
+    is recorded; payees listed from other sources are left alone. One transaction; each
+    part ledgered."""
+    synced = wiring.watchlist(platform).sync_source(
+        actor, body.payee_ids, source=body.source, reason=body.reason, action=body.action
+    )
+    return synced.to_dict()
+
+
+@router.get("/fraud/watchlist/sources")
+def watchlist_sources(platform: PlatformDep, actor: ActorDep) -> list[dict[str, Any]]:
+    """Each source of listings: payees listed from it now, its latest listing, and when,
+    by whom and at which revision it was last synced."""
+    return [s.to_dict() for s in wiring.watchlist(platform).sources(actor)]
 
 
 @router.post("/fraud/watchlist/remove", response_model=WatchlistEditResult)

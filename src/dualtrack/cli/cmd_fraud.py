@@ -541,6 +541,10 @@ def labels(
 SOURCE_OPTION = typer.Option(
     ..., "--source", help='Where the listing comes from, e.g. "scameter" or "investigation".'
 )
+ACTION_HELP = (
+    '"review" holds a payment to the payee and warns the customer (Suspicious Account Alert); '
+    '"block" refuses it.'
+)
 
 
 def _say_edit(edit: WatchlistEdit, done: str, as_json: bool) -> None:
@@ -580,13 +584,13 @@ def watchlist_show(
         return
     title = "Payees taken off the watch list" if removed else "High-risk payee watch list"
     table = Table(title=f"{title} ({page.total}, revision {page.revision})")
-    for col in ("payee", "source", "listed by", "listed at", "reason"):
+    for col in ("payee", "action", "source", "listed by", "listed at", "reason"):
         table.add_column(col, overflow="fold")
     if removed:
         for col in ("taken off by", "at", "why"):
             table.add_column(col, overflow="fold")
     for e in page.entries:
-        row = [e.payee_id, e.source, e.listed_by, e.listed_at[:19], e.reason]
+        row = [e.payee_id, e.action, e.source, e.listed_by, e.listed_at[:19], e.reason]
         if removed:
             row += [e.unlisted_by or "", (e.unlisted_at or "")[:19], e.unlisted_reason or ""]
         table.add_row(*row)
@@ -598,12 +602,13 @@ def watchlist_add(
     payee_ids: Annotated[list[str], typer.Argument(help="Payee IDs as transactions carry them.")],
     source: str = SOURCE_OPTION,
     reason: Annotated[str, typer.Option(help="Why (kept in the list).")] = "",
+    action: Annotated[str, typer.Option(help=ACTION_HELP)] = "block",
     actor: str | None = AS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Put payees on the watch list (analyst, compliance officer or admin)."""
     edit = wiring.watchlist(platform()).list_payees(
-        acting_user(actor), payee_ids, source=source, reason=reason
+        acting_user(actor), payee_ids, source=source, reason=reason, action=action
     )
     _say_edit(edit, "listed", as_json)
 
@@ -625,11 +630,21 @@ def watchlist_import(
     path: Annotated[Path, typer.Argument(help="Text file: one payee ID per line, # comments.")],
     source: str = SOURCE_OPTION,
     reason: Annotated[str, typer.Option(help="Why (kept in the list).")] = "",
+    action: Annotated[str, typer.Option(help=ACTION_HELP)] = "block",
+    sync: Annotated[
+        bool,
+        typer.Option(
+            "--sync",
+            help="The file is the source's whole list: its payees missing from the file come "
+            "off the watch list (compliance officer or admin).",
+        ),
+    ] = False,
     actor: str | None = AS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """List every payee in a file, in one transaction: a bad line refuses the whole file
-    (its line number is named, not its text) and nothing is listed."""
+    (its line number is named, not its text) and nothing is listed. With --sync, also take
+    off the source's payees that the file no longer lists, and record the refresh."""
     who = acting_user(actor)
     try:
         text = path.read_text(encoding="utf-8")
@@ -640,8 +655,39 @@ def watchlist_import(
     payee_ids = parse_payee_ids(text.splitlines())
     if not payee_ids:
         raise InvalidInput(f"{path} lists no payee IDs")
+    desk = wiring.watchlist(platform())
+    if sync:
+        with status(f"syncing {source} with {len(payee_ids)} payees"):
+            synced = desk.sync_source(who, payee_ids, source=source, reason=reason, action=action)
+        if as_json:
+            print_json(synced.to_dict())
+        else:
+            err.print(
+                f"{source}: {synced.listed} payee(s) listed, {synced.unlisted} taken off, "
+                f"{synced.unchanged} unchanged; watch list revision {synced.revision}"
+            )
+        return
     with status(f"listing {len(payee_ids)} payees"):
-        edit = wiring.watchlist(platform()).list_payees(
-            who, payee_ids, source=source, reason=reason
-        )
+        edit = desk.list_payees(who, payee_ids, source=source, reason=reason, action=action)
     _say_edit(edit, "listed", as_json)
+
+
+@watchlist_app.command("sources")
+def watchlist_sources(actor: str | None = AS_OPTION, as_json: bool = JSON_OPTION) -> None:
+    """Where listings come from: payees listed per source, latest listing, last sync."""
+    found = wiring.watchlist(platform()).sources(acting_user(actor))
+    if as_json:
+        print_json([s.to_dict() for s in found])
+        return
+    table = Table(title="Watch list sources")
+    for col in ("source", "listed", "latest listing", "last synced", "by"):
+        table.add_column(col)
+    for s in found:
+        table.add_row(
+            s.source,
+            str(s.listed),
+            (s.latest_listing or "")[:19],
+            (s.synced_at or "never")[:19],
+            s.synced_by or "",
+        )
+    console.print(table)

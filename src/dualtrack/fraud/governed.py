@@ -46,7 +46,6 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from collections.abc import Set as AbstractSet
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -281,47 +280,56 @@ def request_digest(row: Mapping[str, object]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-class WatchSet(AbstractSet[str]):
-    """The watch list as scoring checks it: an immutable set that applies a change in the
-    time of the change, not of the list (a new version shares the large ``base`` and keeps
-    small sets of what was added and removed since; they fold into a new base once they
-    pass ``COMPACT`` items). Requests hold whichever version they read; nothing changes
-    under them."""
+class WatchMap(Mapping[str, Action]):
+    """The watch list as scoring checks it, payee pseudonym -> action: an immutable
+    mapping that applies a change in the time of the change, not of the list (a new
+    version shares the large ``base`` and keeps small maps of what was listed and taken off
+    since; they fold into a new base once they pass ``COMPACT`` items). Requests hold
+    whichever version they read; nothing changes under them."""
 
     COMPACT = 4_096
     __slots__ = ("_added", "_base", "_len", "_removed")
 
     def __init__(
         self,
-        base: frozenset[str],
-        added: frozenset[str] = frozenset(),
+        base: Mapping[str, Action],
+        added: Mapping[str, Action] | None = None,
         removed: frozenset[str] = frozenset(),
     ) -> None:
-        self._base, self._added, self._removed = base, added, removed
+        self._base, self._added, self._removed = base, dict(added or {}), removed
         self._len = (
-            len(base) + len(added - base) - len((removed & base) - added)
-            if added or removed
-            else len(base)
+            len(base)
+            + sum(1 for k in self._added if k not in base)
+            - sum(1 for k in removed if k in base and k not in self._added)
         )
 
-    def __contains__(self, item: object) -> bool:
-        return item in self._added or (item not in self._removed and item in self._base)
+    def __getitem__(self, key: str) -> Action:
+        found = self._added.get(key)
+        if found is not None:
+            return found
+        if key in self._removed:
+            raise KeyError(key)
+        return self._base[key]
 
     def __iter__(self) -> Iterator[str]:
         yield from self._added
-        for item in self._base:
-            if item not in self._removed and item not in self._added:
-                yield item
+        for key in self._base:
+            if key not in self._removed and key not in self._added:
+                yield key
 
     def __len__(self) -> int:
         return self._len
 
-    def changed(self, listed: frozenset[str], unlisted: frozenset[str]) -> WatchSet:
-        added = (self._added - unlisted) | listed
-        removed = (self._removed - listed) | unlisted
+    def changed(self, listed: Mapping[str, Action], unlisted: frozenset[str]) -> WatchMap:
+        added = {k: a for k, a in self._added.items() if k not in unlisted} | dict(listed)
+        removed = frozenset(k for k in self._removed if k not in listed) | unlisted
         if len(added) + len(removed) > self.COMPACT:
-            return WatchSet(frozenset(WatchSet(self._base, added, removed)))
-        return WatchSet(self._base, added, removed)
+            return WatchMap(dict(WatchMap(self._base, added, removed).items()))
+        return WatchMap(self._base, added, removed)
+
+
+def _stricter(a: Action, b: Action | None) -> Action:
+    return a if b is None or ACTION_RANK[a] >= ACTION_RANK[b] else b
 
 
 def _shaped(policy: TransactionPolicy | None, payee_id: str) -> str:
@@ -356,14 +364,15 @@ class GovernedFraudService:
         self._privacy = privacy
         #: (policy, watch list as the policy shapes it, feature set, rules' watch list)
         self._policy: (
-            tuple[TransactionPolicy | None, AbstractSet[str], str, frozenset[str]] | None
+            tuple[TransactionPolicy | None, Mapping[str, Action], str, frozenset[str]] | None
         ) = None
         self._policy_checked_at = -math.inf
         self._policy_lock = threading.Lock()
-        #: the stored watch list (raw payee IDs) as of ``_watch_revision``; ``rules.watchlist``
-        #: (a fixed list, for the library and tests) is applied beside it
+        #: the stored watch list (raw payee IDs and their actions) as of
+        #: ``_watch_revision``; ``rules.watchlist`` (a fixed list, for the library and tests,
+        #: with ``rules.watchlist_action``) is applied beside it, the stricter action winning
         self._watch_source = watchlist
-        self._watch_ids: set[str] = set()
+        self._watch_ids: dict[str, Action] = {}
         self._watch_revision = -1
         self.store = store
         self._customer_ref = customer_ref
@@ -448,13 +457,11 @@ class GovernedFraudService:
         )
         return self._loaded
 
-    def policy(self, model: LoadedModel) -> tuple[TransactionPolicy | None, AbstractSet[str]]:
+    def policy(self, model: LoadedModel) -> tuple[TransactionPolicy | None, Mapping[str, Action]]:
         """The privacy policy in force and the payee watch list as it looks after the
         policy (payee IDs pseudonymised like the payees they match), both re-read every
         ``recheck_s``: the policy whole, the stored watch list by its changes since the
         revision this process has."""
-        if self._privacy is None and self._watch_source is None:
-            return None, self.rules.watchlist
         cached = self._policy
         feature_set = model.artifact.feature_set
         if (
@@ -467,7 +474,9 @@ class GovernedFraudService:
         with self._policy_lock:
             return self._reread_policy(feature_set)
 
-    def _reread_policy(self, feature_set: str) -> tuple[TransactionPolicy | None, AbstractSet[str]]:
+    def _reread_policy(
+        self, feature_set: str
+    ) -> tuple[TransactionPolicy | None, Mapping[str, Action]]:
         cached = self._policy
         fixed = self.rules.watchlist
         policy = self._privacy.current() if self._privacy is not None else None
@@ -488,15 +497,26 @@ class GovernedFraudService:
                         "needs; a compliance officer must allow or pseudonymise them",
                         fields=blocked,
                     )
-            watch: AbstractSet[str] = WatchSet(
-                frozenset(_shaped(policy, w) for w in (fixed | self._watch_ids))
-            )
+            fixed_action = self.rules.watchlist_action
+            whole = {_shaped(policy, w): fixed_action for w in fixed}
+            for w, action in self._watch_ids.items():
+                key = _shaped(policy, w)
+                whole[key] = _stricter(action, whole.get(key))
+            watch: Mapping[str, Action] = WatchMap(whole)
         elif changes.listed or changes.unlisted:
+            fixed_action = self.rules.watchlist_action
+            listed = {
+                _shaped(policy, w): _stricter(a, fixed_action if w in fixed else None)
+                for w, a in changes.listed
+            }
+            # a payee on the fixed list keeps its fixed action when the stored list drops it
+            listed.update(
+                (_shaped(policy, w), fixed_action) for w in changes.unlisted if w in fixed
+            )
             gone = frozenset(_shaped(policy, w) for w in changes.unlisted if w not in fixed)
-            listed = frozenset(_shaped(policy, w) for w in changes.listed)
             previous = cached[1]
-            if not isinstance(previous, WatchSet):
-                previous = WatchSet(frozenset(previous))
+            if not isinstance(previous, WatchMap):
+                previous = WatchMap(dict(previous))
             watch = previous.changed(listed, gone)
         else:
             watch = cached[1]
@@ -509,7 +529,8 @@ class GovernedFraudService:
             return WatchlistChanges(self._watch_revision)
         changes = self._watch_source.changes(self._watch_revision)
         if changes.revision != self._watch_revision:
-            self._watch_ids.difference_update(changes.unlisted)
+            for payee_id in changes.unlisted:
+                self._watch_ids.pop(payee_id, None)
             self._watch_ids.update(changes.listed)
             if self._watch_revision >= 0:
                 logger.info(
@@ -663,7 +684,7 @@ class GovernedFraudService:
         model: LoadedModel,
         rows: Sequence[Mapping[str, object]],
         explain: bool,
-        watch: AbstractSet[str],
+        watch: Mapping[str, Action],
     ) -> tuple[list[Decision], list[dict[str, float]]]:
         mine = _Pending(model, rows, explain, watch)
         with self._turn:
@@ -720,7 +741,7 @@ class GovernedFraudService:
         model: LoadedModel,
         rows: Sequence[Mapping[str, object]],
         explain: bool,
-        watch: AbstractSet[str],
+        watch: Mapping[str, Action],
     ) -> tuple[list[Decision], list[dict[str, float]]]:
         decisions = model.scorer.score_batch(rows, explain=explain)
         if model.artifact.feature_set == "hk_payments_v1" and watch:
@@ -733,16 +754,16 @@ class GovernedFraudService:
         model: LoadedModel,
         rows: Sequence[Mapping[str, object]],
         decisions: list[Decision],
-        watch: AbstractSet[str],
+        watch: Mapping[str, Action],
     ) -> list[Decision]:
         """Apply the high-risk payee watch list; escalated decisions get reason codes."""
-        rules = self.rules
         out: list[Decision] = []
         for row, decision in zip(rows, decisions, strict=True):
-            if str(row.get("payee_id")) not in watch:
+            listed = watch.get(str(row.get("payee_id")))
+            if listed is None:
                 out.append(decision)
                 continue
-            action = max(decision.action, rules.watchlist_action, key=ACTION_RANK.__getitem__)
+            action = max(decision.action, listed, key=ACTION_RANK.__getitem__)
             reasons = decision.reasons
             if not reasons and action != "allow":
                 values = model.scorer.state.remembered(decision.txn_id)
@@ -822,7 +843,7 @@ class _Pending:
         model: LoadedModel,
         rows: Sequence[Mapping[str, object]],
         explain: bool,
-        watch: AbstractSet[str],
+        watch: Mapping[str, Action],
     ) -> None:
         self.model = model
         self.rows = rows

@@ -13,19 +13,30 @@ never go into the ledger, logs or error messages: the ledger keeps their keyed p
 (the same ones the fraud path's privacy policy gives the ``payee_id`` field), and an error
 names the offending line, not its text. Free-text reasons stay in the list's table.
 
+Each listing says what scoring does with a payment to the payee: ``review`` (hold it and
+warn the customer before they confirm, as the HKMA's Suspicious Account Alert does for
+payees that the Police's Scameter marks "High Risk") or ``block`` (a confirmed mule
+account). Listing a listed payee again can make its action stricter, never milder.
+
+A source that publishes its whole list (a Scameter extract each day) is *synced*: the
+payees of that source missing from the new extract come off the list, and the source's
+refresh time is recorded (:meth:`WatchlistService.sync_source`).
+
 Who may do what: fraud analysts, compliance officers and admins list payees; only
 compliance officers and admins take a payee off the list (taking one off lets payments to
-a suspected mule through again); auditors and senior managers may also read it.
+a suspected mule through again) or sync a source (which takes payees off); auditors and
+senior managers may also read it.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from dualtrack.errors import InvalidInput, RoleNotAllowed
+from dualtrack.fraud.domain import ACTION_RANK, Action
 from dualtrack.identity.domain import Actor, Role
 
 MAX_PAYEE_ID = 128
@@ -40,6 +51,7 @@ UNLIST_ROLES = frozenset({Role.COMPLIANCE_OFFICER, Role.ADMIN})
 READ_ROLES = LIST_ROLES | {Role.AUDITOR, Role.SENIOR_MANAGER}
 
 LEDGER_SUBJECT = ("fraud_watchlist", "payees")
+LISTING_ACTIONS: tuple[Action, ...] = ("review", "block")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +64,7 @@ class WatchEntry:
     listed_by: str
     listed_at: str
     revision: int
+    action: Action = "block"
     listed: bool = True
     unlisted_by: str | None = None
     unlisted_at: str | None = None
@@ -61,6 +74,7 @@ class WatchEntry:
         return {
             "payee_id": self.payee_id,
             "listed": self.listed,
+            "action": self.action,
             "source": self.source,
             "reason": self.reason,
             "listed_by": self.listed_by,
@@ -74,12 +88,12 @@ class WatchEntry:
 
 @dataclass(frozen=True, slots=True)
 class WatchlistChanges:
-    """What changed after a revision: payees listed and payees taken off, as of
-    ``revision``. Applying them to the list as it was at the earlier revision gives the
-    list at ``revision``."""
+    """What changed after a revision: payees listed (with their action) and payees taken
+    off, as of ``revision``. Applying them to the list as it was at the earlier revision
+    gives the list at ``revision``."""
 
     revision: int
-    listed: tuple[str, ...] = ()
+    listed: tuple[tuple[str, Action], ...] = ()
     unlisted: tuple[str, ...] = ()
 
 
@@ -93,6 +107,52 @@ class WatchlistEdit:
 
     def to_dict(self) -> dict[str, int]:
         return {"changed": self.changed, "unchanged": self.unchanged, "revision": self.revision}
+
+
+@dataclass(frozen=True, slots=True)
+class WatchlistSync:
+    """The outcome of syncing a source with its whole published list."""
+
+    source: str
+    listed: int
+    unlisted: int
+    unchanged: int
+    revision: int
+    synced_at: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "listed": self.listed,
+            "unlisted": self.unlisted,
+            "unchanged": self.unchanged,
+            "revision": self.revision,
+            "synced_at": self.synced_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class WatchSource:
+    """Where listings come from: how many payees each source has on the list now, its
+    latest listing, and (for a synced source) when, by whom and at which revision it was
+    last refreshed."""
+
+    source: str
+    listed: int
+    latest_listing: str | None
+    synced_at: str | None = None
+    synced_by: str | None = None
+    synced_revision: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "listed": self.listed,
+            "latest_listing": self.latest_listing,
+            "synced_at": self.synced_at,
+            "synced_by": self.synced_by,
+            "synced_revision": self.synced_revision,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +174,9 @@ class WatchlistRepository(Protocol):
     def page(self, *, offset: int, limit: int, listed: bool) -> list[WatchEntry]: ...
     def count(self, *, listed: bool) -> int: ...
     def changes(self, after: int) -> WatchlistChanges: ...
+    def listed_from(self, source: str) -> list[str]: ...
+    def record_sync(self, source: str, *, at: str, by: str, revision: int) -> None: ...
+    def sources(self) -> list[WatchSource]: ...
 
 
 class AuditRecorder(Protocol):
@@ -201,22 +264,102 @@ class WatchlistService:
         self._now = now
 
     def list_payees(
-        self, actor: Actor, payee_ids: Sequence[str], *, source: str, reason: str = ""
+        self,
+        actor: Actor,
+        payee_ids: Sequence[str],
+        *,
+        source: str,
+        reason: str = "",
+        action: str = "block",
     ) -> WatchlistEdit:
-        """Put payees on the list (already listed ones are left as they are)."""
+        """Put payees on the list with ``action``. A payee already listed is left as it
+        is, unless ``action`` is stricter than its own: then the new listing replaces it."""
         _allowed(actor, LIST_ROLES, "list payees on the fraud watch list")
         ids = _check_ids(payee_ids)
         source = _check_text(source, "source", MAX_SOURCE, required=True)
         reason = _check_text(reason, "reason", MAX_REASON, required=False)
-        stored = self._repo.get(ids)
-        new = [p for p in ids if not (p in stored and stored[p].listed)]
+        checked = _check_action(action)
+        new = self._needing(ids, checked)
         if not new:
             return WatchlistEdit(0, len(ids), self._repo.revision())
         revision = self._repo.bump()
-        now = self._now()
-        self._repo.put([WatchEntry(p, source, reason, actor.username, now, revision) for p in new])
-        self._record(actor, "fraud.watchlist_listed", new, revision, {"source": source})
+        self._list(actor, new, source, reason, checked, revision)
         return WatchlistEdit(len(new), len(ids) - len(new), revision)
+
+    def sync_source(
+        self,
+        actor: Actor,
+        payee_ids: Sequence[str],
+        *,
+        source: str,
+        reason: str = "",
+        action: str = "review",
+    ) -> WatchlistSync:
+        """Make ``source``'s listings exactly ``payee_ids`` (its whole published list):
+        list the new ones, take off the payees listed from ``source`` that are not in it,
+        and record the refresh (compliance officers and admins: it takes payees off). A
+        payee listed from another source is left to that source."""
+        _allowed(actor, UNLIST_ROLES, "sync a source of the fraud watch list")
+        ids = _check_ids(payee_ids)
+        source = _check_text(source, "source", MAX_SOURCE, required=True)
+        reason = _check_text(reason, "reason", MAX_REASON, required=False)
+        checked = _check_action(action)
+        new = self._needing(ids, checked)
+        keep = set(ids)
+        gone = [p for p in self._repo.listed_from(source) if p not in keep]
+        revision = self._repo.bump()
+        now = self._now()
+        if new:
+            self._list(actor, new, source, reason, checked, revision, sync=True)
+        if gone:
+            stored = self._repo.get(gone)
+            self._unlist(
+                actor,
+                [stored[p] for p in gone],
+                f"no longer in the {source} list synced at {now}",
+                revision,
+                sync=True,
+            )
+        self._repo.record_sync(source, at=now, by=actor.username, revision=revision)
+        return WatchlistSync(source, len(new), len(gone), len(ids) - len(new), revision, now)
+
+    def sources(self, actor: Actor) -> list[WatchSource]:
+        """Each source's listed payees, latest listing and last sync."""
+        _allowed(actor, READ_ROLES, "read the fraud watch list")
+        return self._repo.sources()
+
+    def _needing(self, ids: Sequence[str], action: Action) -> list[str]:
+        """Which of ``ids`` a listing with ``action`` changes (new, or made stricter)."""
+        stored = self._repo.get(ids)
+        rank = ACTION_RANK[action]
+        return [
+            p
+            for p in ids
+            if not (p in stored and stored[p].listed and ACTION_RANK[stored[p].action] >= rank)
+        ]
+
+    def _list(
+        self,
+        actor: Actor,
+        payee_ids: Sequence[str],
+        source: str,
+        reason: str,
+        action: Action,
+        revision: int,
+        *,
+        sync: bool = False,
+    ) -> None:
+        now = self._now()
+        self._repo.put(
+            [
+                WatchEntry(p, source, reason, actor.username, now, revision, action=action)
+                for p in payee_ids
+            ]
+        )
+        extra: dict[str, Any] = {"source": source, "action": action}
+        if sync:
+            extra["sync"] = True
+        self._record(actor, "fraud.watchlist_listed", payee_ids, revision, extra)
 
     def unlist_payees(
         self, actor: Actor, payee_ids: Sequence[str], *, reason: str
@@ -230,26 +373,36 @@ class WatchlistService:
         if not listed:
             return WatchlistEdit(0, len(ids), self._repo.revision())
         revision = self._repo.bump()
+        self._unlist(actor, listed, reason, revision)
+        return WatchlistEdit(len(listed), len(ids) - len(listed), revision)
+
+    def _unlist(
+        self,
+        actor: Actor,
+        entries: Sequence[WatchEntry],
+        reason: str,
+        revision: int,
+        *,
+        sync: bool = False,
+    ) -> None:
         now = self._now()
         self._repo.put(
             [
-                WatchEntry(
-                    e.payee_id,
-                    e.source,
-                    e.reason,
-                    e.listed_by,
-                    e.listed_at,
-                    revision,
+                replace(
+                    e,
+                    revision=revision,
                     listed=False,
                     unlisted_by=actor.username,
                     unlisted_at=now,
                     unlisted_reason=reason,
                 )
-                for e in listed
+                for e in entries
             ]
         )
-        self._record(actor, "fraud.watchlist_unlisted", [e.payee_id for e in listed], revision, {})
-        return WatchlistEdit(len(listed), len(ids) - len(listed), revision)
+        extra: dict[str, Any] = {"sync": True} if sync else {}
+        self._record(
+            actor, "fraud.watchlist_unlisted", [e.payee_id for e in entries], revision, extra
+        )
 
     def page(
         self, actor: Actor, *, offset: int = 0, limit: int = 100, listed: bool = True
@@ -289,6 +442,15 @@ class WatchlistService:
         )
 
 
+def _check_action(action: str) -> Action:
+    for allowed in LISTING_ACTIONS:
+        if action == allowed:
+            return allowed
+    raise InvalidInput(
+        'the action of a listing is "review" or "block"', field="action", allowed=LISTING_ACTIONS
+    )
+
+
 def _allowed(actor: Actor, roles: frozenset[Role], what: str) -> None:
     if actor.role not in roles:
         raise RoleNotAllowed(
@@ -299,15 +461,18 @@ def _allowed(actor: Actor, roles: frozenset[Role], what: str) -> None:
 
 
 __all__ = [
+    "LISTING_ACTIONS",
     "LIST_ROLES",
     "READ_ROLES",
     "UNLIST_ROLES",
     "WatchEntry",
+    "WatchSource",
     "WatchlistChanges",
     "WatchlistEdit",
     "WatchlistPage",
     "WatchlistRepository",
     "WatchlistService",
+    "WatchlistSync",
     "parse_payee_ids",
     "payee_id_problem",
 ]

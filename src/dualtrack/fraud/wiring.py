@@ -86,7 +86,13 @@ from dualtrack.fraud.memory import PART_ITEMS, InMemoryFeatureStateStore
 from dualtrack.fraud.model import TrainingResult, train_model
 from dualtrack.fraud.service import CaseService, SystemClock
 from dualtrack.fraud.simulator import HKPaymentsSimulator, SimulatorConfig
-from dualtrack.fraud.watchlist import WatchlistEdit, WatchlistPage, WatchlistService
+from dualtrack.fraud.watchlist import (
+    WatchlistEdit,
+    WatchlistPage,
+    WatchlistService,
+    WatchlistSync,
+    WatchSource,
+)
 from dualtrack.identity.domain import Actor, Role
 from dualtrack.identity.service import IdentityService, RememberedApiKeys
 from dualtrack.ledger.domain import LedgerEntry
@@ -1295,13 +1301,42 @@ class FraudWatchlistDesk:
             )
 
     def list_payees(
-        self, actor: Actor, payee_ids: Sequence[str], *, source: str, reason: str = ""
+        self,
+        actor: Actor,
+        payee_ids: Sequence[str],
+        *,
+        source: str,
+        reason: str = "",
+        action: str = "block",
     ) -> WatchlistEdit:
         with self._service() as (service, uow):
-            edit = service.list_payees(actor, payee_ids, source=source, reason=reason)
+            edit = service.list_payees(
+                actor, payee_ids, source=source, reason=reason, action=action
+            )
             uow.commit()
         refresh_statistics(self._platform.engine, edit.changed)
         return edit
+
+    def sync_source(
+        self,
+        actor: Actor,
+        payee_ids: Sequence[str],
+        *,
+        source: str,
+        reason: str = "",
+        action: str = "review",
+    ) -> WatchlistSync:
+        with self._service() as (service, uow):
+            synced = service.sync_source(
+                actor, payee_ids, source=source, reason=reason, action=action
+            )
+            uow.commit()
+        refresh_statistics(self._platform.engine, synced.listed + synced.unlisted)
+        return synced
+
+    def sources(self, actor: Actor) -> list[WatchSource]:
+        with self._service() as (service, _uow):
+            return service.sources(actor)
 
     def unlist_payees(
         self, actor: Actor, payee_ids: Sequence[str], *, reason: str

@@ -152,7 +152,8 @@ def _watchlist_page(
             page=None,
             **{**context, "message": exc.message, "ok": False},
         )
-    return render(request, "fraud/watchlist.html", page=page, **context)
+    sources = wiring.watchlist(platform_of(request)).sources(actor)
+    return render(request, "fraud/watchlist.html", page=page, sources=sources, **context)
 
 
 @router.get("/fraud/watchlist", response_class=HTMLResponse)
@@ -166,6 +167,7 @@ def watchlist_add(
     payee_ids: str = Form(..., max_length=200_000),
     source: str = Form(..., max_length=64),
     reason: str = Form("", max_length=500),
+    action: str = Form("block", max_length=8),
     csrf_token: str = Form(""),
 ) -> Response:
     check_csrf(request, csrf_token)
@@ -173,14 +175,14 @@ def watchlist_add(
     try:
         ids = parse_payee_ids(payee_ids.splitlines())
         edit = wiring.watchlist(platform_of(request)).list_payees(
-            actor, ids, source=source, reason=reason
+            actor, ids, source=source, reason=reason, action=action
         )
     except PlatformError as exc:
         return _watchlist_page(request, message=exc.message, ok=False)
     return _watchlist_page(
         request,
         message=f"{edit.changed} payee(s) listed, {edit.unchanged} already listed. "
-        "Scoring blocks payments to them within about a second.",
+        "Scoring applies the change within about a second.",
     )
 
 

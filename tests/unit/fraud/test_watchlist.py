@@ -19,6 +19,7 @@ from dualtrack.fraud.watchlist import (
     WatchEntry,
     WatchlistChanges,
     WatchlistService,
+    WatchSource,
     parse_payee_ids,
 )
 from dualtrack.identity.domain import Actor, Role
@@ -57,9 +58,18 @@ class FakeRepo:
         changed = [e for e in self.rows.values() if e.revision > after]
         return WatchlistChanges(
             self.rev,
-            tuple(e.payee_id for e in changed if e.listed),
+            tuple((e.payee_id, e.action) for e in changed if e.listed),
             tuple(e.payee_id for e in changed if not e.listed),
         )
+
+    def listed_from(self, source: str) -> list[str]:
+        return [e.payee_id for e in self.rows.values() if e.listed and e.source == source]
+
+    def record_sync(self, source: str, *, at: str, by: str, revision: int) -> None:
+        self.synced = (source, at, by, revision)
+
+    def sources(self) -> list[WatchSource]:
+        return []
 
 
 class FakeLedger:
@@ -200,49 +210,82 @@ MODEL = cast(LoadedModel, SimpleNamespace(artifact=SimpleNamespace(feature_set="
 def test_scoring_applies_changes_as_the_policy_shapes_payees() -> None:
     service, repo, _ledger = _service()
     officer = _actor(Role.COMPLIANCE_OFFICER)
-    service.list_payees(officer, ["A", "B"], source="scameter")
+    service.list_payees(officer, ["A", "B"], source="scameter", action="review")
     governed, source = _governed(repo, policies := Policies())
     governed.recheck_s = 3600.0
-    assert governed.policy(MODEL)[1] == {"P:A", "P:B", "P:FIXED"}
+    assert governed.policy(MODEL)[1] == {"P:A": "review", "P:B": "review", "P:FIXED": "block"}
     service.list_payees(officer, ["C"], source="scameter")
-    assert governed.policy(MODEL)[1] == {"P:A", "P:B", "P:FIXED"}, "not before recheck_s"
+    assert "P:C" not in governed.policy(MODEL)[1], "not before recheck_s"
     assert source.polls == 1
     governed.recheck_s = 0.0
-    assert governed.policy(MODEL)[1] == {"P:A", "P:B", "P:C", "P:FIXED"}
+    assert governed.policy(MODEL)[1]["P:C"] == "block"
     service.unlist_payees(officer, ["A"], reason="cleared")
-    assert governed.policy(MODEL)[1] == {"P:B", "P:C", "P:FIXED"}
-    # a payee on the fixed list stays listed when the stored list drops it
-    service.list_payees(officer, ["FIXED"], source="scameter")
-    governed.policy(MODEL)
+    assert dict(governed.policy(MODEL)[1]) == {"P:B": "review", "P:C": "block", "P:FIXED": "block"}
+    # a stricter listing replaces a milder one; a milder one changes nothing
+    service.list_payees(officer, ["B"], source="investigation", action="block")
+    service.list_payees(officer, ["C"], source="scameter", action="review")
+    assert (
+        governed.policy(MODEL)[1]["P:B"] == "block" and governed.policy(MODEL)[1]["P:C"] == "block"
+    )
+    # a payee on the fixed list keeps the fixed action when the stored list drops it
+    service.list_payees(officer, ["FIXED"], source="scameter", action="review")
+    assert governed.policy(MODEL)[1]["P:FIXED"] == "block", "the stricter of the two"
     service.unlist_payees(officer, ["FIXED"], reason="cleared")
-    assert "P:FIXED" in governed.policy(MODEL)[1]
+    assert governed.policy(MODEL)[1]["P:FIXED"] == "block"
     # a new policy shapes the whole list again
     policies.policy = Shaping("Q:")
-    assert governed.policy(MODEL)[1] == {"Q:B", "Q:C", "Q:FIXED"}
+    assert dict(governed.policy(MODEL)[1]) == {"Q:B": "block", "Q:C": "block", "Q:FIXED": "block"}
     # and a new fixed list is applied at once
     governed.recheck_s = 3600.0
     governed.rules = replace(governed.rules, watchlist=frozenset({"OTHER"}))
-    assert governed.policy(MODEL)[1] == {"Q:B", "Q:C", "Q:OTHER"}
+    assert set(governed.policy(MODEL)[1]) == {"Q:B", "Q:C", "Q:OTHER"}
 
 
-def test_watch_set_agrees_with_a_plain_set_through_changes_and_compactions(
+def test_listing_actions_and_syncing_a_source() -> None:
+    service, repo, ledger = _service()
+    officer, analyst = _actor(Role.COMPLIANCE_OFFICER), _actor(Role.ANALYST)
+    with pytest.raises(InvalidInput):
+        service.list_payees(analyst, ["A"], source="scameter", action="allow")
+    service.list_payees(analyst, ["OWN-1"], source="investigation", action="block")
+    first = service.sync_source(officer, ["S-1", "S-2", "OWN-1"], source="scameter")
+    assert (first.listed, first.unlisted, first.unchanged) == (2, 0, 1)
+    assert repo.rows["S-1"].action == "review", "a sync lists with review by default"
+    assert repo.rows["OWN-1"].source == "investigation", "a milder listing leaves it alone"
+    with pytest.raises(RoleNotAllowed):
+        service.sync_source(analyst, ["S-1"], source="scameter")
+    second = service.sync_source(officer, ["S-2", "S-3"], source="scameter")
+    assert (second.listed, second.unlisted, second.unchanged) == (1, 1, 1)
+    assert not repo.rows["S-1"].listed and repo.rows["S-1"].unlisted_by == officer.username
+    assert "no longer in the scameter list" in (repo.rows["S-1"].unlisted_reason or "")
+    assert repo.rows["OWN-1"].listed, "another source's payee is left to that source"
+    assert repo.synced == ("scameter", "T", officer.username, second.revision)
+    assert {r["action"] for r in ledger.records[-2:]} == {
+        "fraud.watchlist_listed",
+        "fraud.watchlist_unlisted",
+    }
+    assert all(r["payload"].get("sync") for r in ledger.records[-2:])
+
+
+def test_watch_map_agrees_with_a_plain_dict_through_changes_and_compactions(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import random
 
-    from dualtrack.fraud.governed import WatchSet
+    from dualtrack.fraud.domain import Action
+    from dualtrack.fraud.governed import WatchMap
 
-    monkeypatch.setattr(WatchSet, "COMPACT", 16)
+    monkeypatch.setattr(WatchMap, "COMPACT", 16)
     rng = random.Random(20261203)
     universe = [f"P{i}" for i in range(60)]
-    expected = set(rng.sample(universe, 30))
-    watch = WatchSet(frozenset(expected))
+    actions: tuple[Action, ...] = ("review", "block")
+    expected: dict[str, Action] = {p: rng.choice(actions) for p in rng.sample(universe, 30)}
+    watch = WatchMap(dict(expected))
     for _ in range(300):
-        listed = frozenset(rng.sample(universe, rng.randint(0, 4)))
-        unlisted = frozenset(rng.sample(universe, rng.randint(0, 4))) - listed
+        listed = {p: rng.choice(actions) for p in rng.sample(universe, rng.randint(0, 4))}
+        unlisted = frozenset(rng.sample(universe, rng.randint(0, 4))) - listed.keys()
         watch = watch.changed(listed, unlisted)
-        expected = (expected - unlisted) | listed
+        expected = {p: a for p, a in expected.items() if p not in unlisted} | listed
         assert len(watch) == len(expected)
-        assert set(watch) == expected and watch == expected
-        assert all((p in watch) == (p in expected) for p in universe)
+        assert dict(watch) == expected
+        assert all(watch.get(p) == expected.get(p) for p in universe)
         assert len(watch._added) + len(watch._removed) <= 16 + 8

@@ -3,7 +3,9 @@
 The watch list was a file (``<var_dir>/fraud/watchlist.txt``) read when the service
 started, so a change needed a restart of every scoring server and left no record of who
 made it. It is now stored (``fraud_watchlist``), changed by named users with a ledger entry
-each, and read by scoring processes while they run. The file is no longer read:
+each, and read by scoring processes while they run; each listing has its own action
+(review or block), and a source that publishes its whole list is synced with it
+(``fraud_watchlist_sources`` records each source's last sync). The file is no longer read:
 ``dualtrack fraud watchlist import FILE --source ...`` loads it.
 
 Revision ID: fraud_0006
@@ -26,6 +28,7 @@ def upgrade() -> None:
         "fraud_watchlist",
         sa.Column("payee_id", sa.String(128), nullable=False),
         sa.Column("listed", sa.Boolean(), nullable=False),
+        sa.Column("action", sa.String(8), nullable=False),
         sa.Column("source", sa.String(64), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("listed_by", sa.String(64), nullable=False),
@@ -38,6 +41,15 @@ def upgrade() -> None:
     )
     op.create_index("ix_fraud_watchlist_revision", "fraud_watchlist", ["revision"])
     op.create_index("ix_fraud_watchlist_listed_revision", "fraud_watchlist", ["listed", "revision"])
+    op.create_index("ix_fraud_watchlist_source_listed", "fraud_watchlist", ["source", "listed"])
+    op.create_table(
+        "fraud_watchlist_sources",
+        sa.Column("source", sa.String(64), nullable=False),
+        sa.Column("synced_at", sa.String(40), nullable=False),
+        sa.Column("synced_by", sa.String(64), nullable=False),
+        sa.Column("revision", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("source", name=op.f("pk_fraud_watchlist_sources")),
+    )
     revisions = op.create_table(
         "fraud_watchlist_revision",
         sa.Column("name", sa.String(32), nullable=False),
@@ -49,6 +61,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("fraud_watchlist_revision")
+    op.drop_table("fraud_watchlist_sources")
+    op.drop_index("ix_fraud_watchlist_source_listed", table_name="fraud_watchlist")
     op.drop_index("ix_fraud_watchlist_listed_revision", table_name="fraud_watchlist")
     op.drop_index("ix_fraud_watchlist_revision", table_name="fraud_watchlist")
     op.drop_table("fraud_watchlist")
