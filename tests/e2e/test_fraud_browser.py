@@ -54,6 +54,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             txn("W3", customer="C0000002", offset=90, amount=700_000.0),
         ]
     )
+    wiring.watchlist(platform).list_payees(
+        people["ana"], ["SCAM-HELD"], source="scameter", action="review"
+    )
+    wiring.service(platform).expire()  # read the list now, not a second after the last read
+    held = wiring.service(platform).score(
+        [txn("H1", customer="C0000009", offset=120, payee_id="SCAM-HELD")]
+    )[0]
+    assert held.action == "review"
+    wiring.cases(platform).record_customer_response(people["ana"], "H1", "cancelled", "mobile_app")
     with serve(create_app(platform=platform)) as url:
         yield url
     platform.close()
@@ -74,7 +83,7 @@ def test_analyst_reads_why_and_confirms(server: str, browser: object, tmp_path: 
     assert queue.count("case-") >= 2 and "W3" in queue
     assert "over the per-transaction limit" not in queue  # rule names are shown short here
     page.screenshot(path=str(tmp_path / "fraud-queue.png"), full_page=True)
-    page.click("#fraud-queue table >> nth=0 >> a >> nth=0")
+    page.click("#fraud-queue tr:has-text('W3') >> a")
     page.wait_for_selector("text=Why it was flagged")
     main = page.inner_text("main")
     assert "Rule: the amount is over the per-transaction limit" in main
@@ -112,6 +121,7 @@ def test_analyst_lists_a_payee_and_compliance_takes_it_off(
     page = _sign_in(browser, server, "ana")
     page.click("nav >> text=Payee watch list")
     page.wait_for_selector("h1:has-text('High-risk payee watch list')")
+    page.click("summary:has-text('List payees')")
     page.fill("textarea[name=payee_ids]", "FPS-MULE-1\nFPS-MULE-2")
     page.fill("input[name=source]", "scameter")
     page.click("button:has-text('List')")
@@ -127,5 +137,17 @@ def test_analyst_lists_a_payee_and_compliance_takes_it_off(
     page.fill(f"{row} >> input[name=reason]", "cleared by the police")
     page.click(f"{row} >> button:has-text('Take off')")
     page.wait_for_selector("text=The payee was taken off the list")
-    assert page.inner_text("#watch-total") == "1"
+    assert page.inner_text("#watch-total") == "2", "SCAM-HELD and FPS-MULE-2 remain"
+    page.close()
+
+
+def test_case_shows_what_the_warned_customer_did(server: str, browser: Any) -> None:
+    page = _sign_in(browser, server, "ana")
+    page.goto(server + "/fraud")
+    page.wait_for_selector("#fraud-queue")
+    page.click("#fraud-queue tr:has-text('H1') >> a")
+    page.wait_for_selector("text=Why it was flagged")
+    main = page.inner_text("main")
+    assert "Rule: the payee is on the high-risk payee watch list" in main
+    assert "The customer was warned (mobile app) and cancelled" in main
     page.close()

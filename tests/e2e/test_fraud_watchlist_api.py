@@ -151,3 +151,50 @@ async def test_sync_a_scameter_extract_and_read_the_sources(
     assert by_name["scameter"]["listed"] == 0 and by_name["scameter"]["synced_by"] == "admin"
     assert by_name["investigation"]["listed"] == 1
     assert (await client.get(f"{URL}/sources", headers=keys.dev)).status_code == 403
+
+
+async def test_the_customers_answer_to_a_warning_is_kept_once_and_shown_in_the_case(
+    client: httpx.AsyncClient,
+    keys: Keys,
+    analyst: dict[str, str],
+    platform: Platform,
+    people: People,
+) -> None:
+    deploy_tiny(platform, people.dev, people.validator, people.compliance)
+    wiring.service(platform).recheck_s = 0.0
+    await client.post(
+        URL,
+        json={"payee_ids": ["SCAM-7"], "source": "scameter", "action": "review"},
+        headers=analyst,
+    )
+    rows = [txn("R1", payee_id="SCAM-7"), txn("R2", customer="C0000002")]
+    scored = await client.post("/api/v1/fraud/score", json={"transactions": rows}, headers=keys.dev)
+    held, passed = scored.json()["decisions"]
+    assert held["action"] == "review" and passed["action"] == "allow"
+
+    answer = {"response": "cancelled", "channel": "mobile_app"}
+    url = "/api/v1/fraud/decisions/{}/customer-response"
+    r = await client.post(url.format("R1"), json=answer, headers=keys.dev)
+    assert r.status_code == 201, r.text
+    assert r.json()["response"] == "cancelled" and r.json()["recorded_by"] == "dev"
+    again = await client.post(url.format("R1"), json=answer, headers=keys.dev)
+    assert again.status_code == 200 and again.json() == r.json()
+    other = await client.post(
+        url.format("R1"), json={"response": "proceeded", "channel": "mobile_app"}, headers=keys.dev
+    )
+    assert other.status_code == 409
+    assert (await client.post(url.format("R2"), json=answer, headers=keys.dev)).status_code == 409
+    assert (await client.post(url.format("NOPE"), json=answer, headers=keys.dev)).status_code == 404
+    bad = await client.post(
+        url.format("R1"), json={"response": "maybe", "channel": "x"}, headers=keys.dev
+    )
+    assert bad.status_code == 422
+
+    (case,) = (await client.get("/api/v1/fraud/cases", headers=analyst)).json()
+    view = (await client.get(f"/api/v1/fraud/cases/{case['case_id']}", headers=analyst)).json()
+    (alert,) = [a for a in view["alerts"] if a["txn_id"] == "R1"]
+    assert alert["customer_response"]["response"] == "cancelled"
+    assert "payee_on_watchlist" in alert["rule_hits"]
+    entries = [e for e in platform.ledger.entries() if e.action == "fraud.customer_response"]
+    assert len(entries) == 1 and entries[0].subject_id == "R1"
+    assert entries[0].payload["response"] == "cancelled"

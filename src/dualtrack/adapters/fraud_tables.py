@@ -154,3 +154,15 @@ fraud_watchlist_revision = Table(
     Column("name", String(32), primary_key=True),
     Column("revision", BigInteger, nullable=False),
 )
+
+#: What the customer did after a decision held their payment for review (the warning of
+#: the HKMA's Suspicious Account Alert): proceeded or cancelled, once per decision.
+fraud_customer_responses = Table(
+    "fraud_customer_responses",
+    metadata,
+    Column("txn_id", String(64), primary_key=True),
+    Column("response", String(16), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("recorded_by", String(64), nullable=False),
+    Column("recorded_at", String(40), nullable=False),
+)

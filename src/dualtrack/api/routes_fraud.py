@@ -257,6 +257,48 @@ def false_positive(
     return wiring.view_json(wiring.cases(platform).view(case_id))
 
 
+class CustomerResponseBody(Strict):
+    """What the customer did after the payment was held and they were warned."""
+
+    response: Literal["proceeded", "cancelled"] = Field(
+        description="proceeded: the customer confirmed the payment after the warning; "
+        "cancelled: they stopped it."
+    )
+    channel: str = Field(
+        min_length=1,
+        max_length=32,
+        description='Where the warning was shown, e.g. "mobile_app", "internet_banking", "branch".',
+    )
+
+
+class StoredCustomerResponse(Strict):
+    txn_id: str
+    response: str
+    channel: str
+    recorded_by: str
+    recorded_at: str
+
+
+@router.post(
+    "/fraud/decisions/{txn_id}/customer-response",
+    status_code=201,
+    response_model=StoredCustomerResponse,
+    responses={200: {"model": StoredCustomerResponse, "description": "Already stored."}},
+)
+def customer_response(
+    txn_id: str, body: CustomerResponseBody, platform: PlatformDep, actor: ActorDep
+) -> Response:
+    """Record what the customer did after a decision held their payment for review (the
+    warning of the HKMA's Suspicious Account Alert): once per decision, ledgered, shown in
+    the case view. 201 when stored, 200 when the same answer was already stored; 404 for
+    an unknown transaction, 409 for a decision that was not a review or an answer that
+    differs from the stored one."""
+    stored, created = wiring.cases(platform).record_customer_response(
+        actor, txn_id, body.response, body.channel
+    )
+    return _json(stored.to_dict(), status=201 if created else 200)
+
+
 @router.get("/fraud/labels")
 def labels(platform: PlatformDep, actor: ActorDep) -> list[dict[str, Any]]:
     """Analyst labels from resolved cases, for retraining and monitoring."""

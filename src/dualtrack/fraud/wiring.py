@@ -33,7 +33,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -41,7 +41,9 @@ from typing import Any, Literal
 import numpy as np
 import orjson
 import polars as pl
+from sqlalchemy.exc import IntegrityError
 
+from dualtrack.adapters.fraud_responses_sql import add_response, responses_for
 from dualtrack.adapters.fraud_sql import (
     SavedState,
     SqlCaseRepository,
@@ -68,7 +70,7 @@ from dualtrack.adapters.group_commit import GroupCommitter
 from dualtrack.adapters.sql import SqlUnitOfWork
 from dualtrack.background import BackgroundLoop
 from dualtrack.bootstrap import Platform
-from dualtrack.errors import InvalidInput, NotFound, PlatformError, RoleNotAllowed
+from dualtrack.errors import Conflict, InvalidInput, NotFound, PlatformError, RoleNotAllowed
 from dualtrack.fraud import compiled
 from dualtrack.fraud.datasets import ULB_FEATURES, fetch_ulb, load_ulb
 from dualtrack.fraud.domain import Alert, BudgetPolicy, Case, CaseStatus, CostPolicy, Label
@@ -84,6 +86,12 @@ from dualtrack.fraud.governed import (
 )
 from dualtrack.fraud.memory import PART_ITEMS, InMemoryFeatureStateStore
 from dualtrack.fraud.model import TrainingResult, train_model
+from dualtrack.fraud.responses import (
+    CustomerResponse,
+    checked_channel,
+    checked_response,
+    needs_recording,
+)
 from dualtrack.fraud.service import CaseService, SystemClock
 from dualtrack.fraud.simulator import HKPaymentsSimulator, SimulatorConfig
 from dualtrack.fraud.watchlist import (
@@ -1147,6 +1155,8 @@ class CaseView:
     decisions: dict[str, GovernedDecision]
     customer_history: list[GovernedDecision]
     history: list[LedgerEntry]
+    #: what the customer did after a held payment, by transaction ID
+    responses: dict[str, CustomerResponse] = field(default_factory=dict)
 
 
 def _case_json(case: Case) -> dict[str, Any]:
@@ -1162,7 +1172,11 @@ def _case_json(case: Case) -> dict[str, Any]:
     }
 
 
-def alert_json(alert: Alert, decision: GovernedDecision | None = None) -> dict[str, Any]:
+def alert_json(
+    alert: Alert,
+    decision: GovernedDecision | None = None,
+    response: CustomerResponse | None = None,
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "alert_id": alert.alert_id,
         "txn_id": alert.txn_id,
@@ -1179,6 +1193,8 @@ def alert_json(alert: Alert, decision: GovernedDecision | None = None) -> dict[s
     }
     if decision is not None:
         body["features"] = dict(decision.features)
+    if response is not None:
+        body["customer_response"] = response.to_dict()
     return body
 
 
@@ -1192,7 +1208,10 @@ def summary_json(item: CaseSummary) -> dict[str, Any]:
 
 def view_json(view: CaseView) -> dict[str, Any]:
     return _case_json(view.case) | {
-        "alerts": [alert_json(a, view.decisions.get(a.txn_id)) for a in view.alerts],
+        "alerts": [
+            alert_json(a, view.decisions.get(a.txn_id), view.responses.get(a.txn_id))
+            for a in view.alerts
+        ],
         "customer_history": [d.to_json() for d in view.customer_history],
         "history": [
             {"seq": e.seq, "at": e.recorded_at, "actor": e.actor, "action": e.action}
@@ -1238,9 +1257,53 @@ class FraudCaseDesk:
             case = service.get_case(case_id)
             alerts = service.alerts(case_id)
             decisions = decisions_by_id(uow.connection, [a.txn_id for a in alerts])
+            responses = responses_for(uow.connection, [a.txn_id for a in alerts])
             history = decisions_for_customer(uow.connection, case.customer_ref, limit=25)
         entries = self._platform.ledger.page(subject_id=case_id, subject_type="fraud_case")
-        return CaseView(case, alerts, decisions, history, sorted(entries, key=lambda e: e.seq))
+        return CaseView(
+            case, alerts, decisions, history, sorted(entries, key=lambda e: e.seq), responses
+        )
+
+    def record_customer_response(
+        self, actor: Actor, txn_id: str, response: str, channel: str
+    ) -> tuple[CustomerResponse, bool]:
+        """Store what the customer did after ``txn_id`` was held for review, with a ledger
+        entry, once. Returns the stored answer and whether this call stored it (the same
+        answer again is a replay; another answer is a conflict)."""
+        answer = checked_response(response)
+        channel = checked_channel(channel)
+        for _attempt in range(2):
+            with self._platform.uow() as uow:
+                conn = uow.connection
+                decision = decisions_by_id(conn, [txn_id]).get(txn_id)
+                if decision is None:
+                    raise NotFound("no decision with this transaction ID", txn_id=txn_id)
+                stored = responses_for(conn, [txn_id]).get(txn_id)
+                if not needs_recording(decision.action, stored, answer, txn_id):
+                    assert stored is not None
+                    return stored, False
+                recorded = CustomerResponse(
+                    txn_id, answer, channel, actor.username, format_instant(datetime.now(UTC))
+                )
+                try:
+                    add_response(conn, recorded)
+                except IntegrityError:
+                    continue  # another request stored an answer first: read it again
+                ledger_sink(uow).record(
+                    actor=actor.username,
+                    action="fraud.customer_response",
+                    subject_type="fraud_decision",
+                    subject_id=txn_id,
+                    payload={
+                        "response": answer,
+                        "channel": channel,
+                        "customer_ref": decision.customer_ref,
+                        "rule_hits": list(decision.rule_hits),
+                    },
+                )
+                uow.commit()
+                return recorded, True
+        raise Conflict("the customer's answer could not be stored; try again", txn_id=txn_id)
 
     def start_review(self, actor: Actor, case_id: str) -> Case:
         return self._act(actor, case_id, lambda s: s.start_review(case_id, actor=actor.username))

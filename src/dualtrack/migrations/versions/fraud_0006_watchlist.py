@@ -5,7 +5,8 @@ started, so a change needed a restart of every scoring server and left no record
 made it. It is now stored (``fraud_watchlist``), changed by named users with a ledger entry
 each, and read by scoring processes while they run; each listing has its own action
 (review or block), and a source that publishes its whole list is synced with it
-(``fraud_watchlist_sources`` records each source's last sync). The file is no longer read:
+(``fraud_watchlist_sources`` records each source's last sync). What a customer did after
+a decision held their payment for review is kept in ``fraud_customer_responses``. The file is no longer read:
 ``dualtrack fraud watchlist import FILE --source ...`` loads it.
 
 Revision ID: fraud_0006
@@ -50,6 +51,15 @@ def upgrade() -> None:
         sa.Column("revision", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("source", name=op.f("pk_fraud_watchlist_sources")),
     )
+    op.create_table(
+        "fraud_customer_responses",
+        sa.Column("txn_id", sa.String(64), nullable=False),
+        sa.Column("response", sa.String(16), nullable=False),
+        sa.Column("channel", sa.String(32), nullable=False),
+        sa.Column("recorded_by", sa.String(64), nullable=False),
+        sa.Column("recorded_at", sa.String(40), nullable=False),
+        sa.PrimaryKeyConstraint("txn_id", name=op.f("pk_fraud_customer_responses")),
+    )
     revisions = op.create_table(
         "fraud_watchlist_revision",
         sa.Column("name", sa.String(32), nullable=False),
@@ -61,6 +71,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("fraud_watchlist_revision")
+    op.drop_table("fraud_customer_responses")
     op.drop_table("fraud_watchlist_sources")
     op.drop_index("ix_fraud_watchlist_source_listed", table_name="fraud_watchlist")
     op.drop_index("ix_fraud_watchlist_listed_revision", table_name="fraud_watchlist")
