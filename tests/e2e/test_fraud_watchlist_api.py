@@ -25,20 +25,22 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
+def scoring(platform: Platform, people: People) -> Platform:
+    """A deployed model whose scoring reads the watch list's changes on every request."""
+    deploy_tiny(platform, people.dev, people.validator, people.compliance)
+    wiring.service(platform).recheck_s = 0.0
+    return platform
+
+
+@pytest.fixture
 def analyst(platform: Platform, people: People) -> dict[str, str]:
     key = platform.identity.issue_api_key(people.admin, username="ana", label="test")
     return {"Authorization": f"Bearer {key}"}
 
 
 async def test_listed_payees_are_blocked_at_once_and_taken_off_by_compliance(
-    client: httpx.AsyncClient,
-    keys: Keys,
-    analyst: dict[str, str],
-    platform: Platform,
-    people: People,
+    client: httpx.AsyncClient, keys: Keys, analyst: dict[str, str], scoring: Platform
 ) -> None:
-    deploy_tiny(platform, people.dev, people.validator, people.compliance)
-    wiring.service(platform).recheck_s = 0.0
     body = {"payee_ids": ["FPS-91234567", "ACC-004-77"], "source": "scameter", "reason": "r1"}
     r = await client.post(URL, json=body, headers=analyst)
     assert r.status_code == 200, r.text
@@ -72,7 +74,7 @@ async def test_listed_payees_are_blocked_at_once_and_taken_off_by_compliance(
     (entry,) = gone["entries"]
     assert entry["unlisted_by"] == "carol" and entry["unlisted_reason"] == "account holder cleared"
 
-    ledger = [e for e in platform.ledger.entries() if e.subject_type == "fraud_watchlist"]
+    ledger = [e for e in scoring.ledger.entries() if e.subject_type == "fraud_watchlist"]
     assert len(ledger) == 2
     assert "FPS-91234567" not in json.dumps([e.payload for e in ledger])
 
@@ -105,14 +107,8 @@ async def test_bad_input_and_roles_get_problems_and_change_nothing(
 
 
 async def test_sync_a_scameter_extract_and_read_the_sources(
-    client: httpx.AsyncClient,
-    keys: Keys,
-    analyst: dict[str, str],
-    platform: Platform,
-    people: People,
+    client: httpx.AsyncClient, keys: Keys, analyst: dict[str, str], scoring: Platform
 ) -> None:
-    deploy_tiny(platform, people.dev, people.validator, people.compliance)
-    wiring.service(platform).recheck_s = 0.0
     body = {"source": "scameter", "payee_ids": ["S-1", "S-2"]}
     denied = await client.post(f"{URL}/sync", json=body, headers=analyst)
     assert denied.status_code == 403
@@ -154,14 +150,8 @@ async def test_sync_a_scameter_extract_and_read_the_sources(
 
 
 async def test_the_customers_answer_to_a_warning_is_kept_once_and_shown_in_the_case(
-    client: httpx.AsyncClient,
-    keys: Keys,
-    analyst: dict[str, str],
-    platform: Platform,
-    people: People,
+    client: httpx.AsyncClient, keys: Keys, analyst: dict[str, str], scoring: Platform
 ) -> None:
-    deploy_tiny(platform, people.dev, people.validator, people.compliance)
-    wiring.service(platform).recheck_s = 0.0
     await client.post(
         URL,
         json={"payee_ids": ["SCAM-7"], "source": "scameter", "action": "review"},
@@ -195,6 +185,6 @@ async def test_the_customers_answer_to_a_warning_is_kept_once_and_shown_in_the_c
     (alert,) = [a for a in view["alerts"] if a["txn_id"] == "R1"]
     assert alert["customer_response"]["response"] == "cancelled"
     assert "payee_on_watchlist" in alert["rule_hits"]
-    entries = [e for e in platform.ledger.entries() if e.action == "fraud.customer_response"]
+    entries = [e for e in scoring.ledger.entries() if e.action == "fraud.customer_response"]
     assert len(entries) == 1 and entries[0].subject_id == "R1"
     assert entries[0].payload["response"] == "cancelled"

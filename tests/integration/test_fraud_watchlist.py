@@ -161,4 +161,12 @@ def test_actions_syncs_and_sources(platform: Platform, people: People, settings:
     listed = {e.payee_id: e for e in desk.page(people.analyst).entries}
     assert listed["MULE-1"].action == "block" and listed["SCAM-3"].action == "review"
     entries = [e for e in platform.ledger.entries() if e.subject_type == "fraud_watchlist"]
-    assert [e.payload.get("sync", False) for e in entries] == [False, True, True, True]
+    assert [(e.action, e.payload.get("sync", False)) for e in entries] == [
+        ("fraud.watchlist_listed", False),
+        ("fraud.watchlist_listed", True),
+        ("fraud.watchlist_synced", False),
+        ("fraud.watchlist_listed", True),
+        ("fraud.watchlist_unlisted", True),
+        ("fraud.watchlist_synced", False),
+    ]
+    assert entries[-1].payload["unlisted"] == 1 and entries[-1].payload["source"] == "scameter"

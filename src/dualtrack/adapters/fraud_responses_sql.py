@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from dualtrack.adapters.fraud_tables import fraud_customer_responses as t_responses
 from dualtrack.fraud.responses import CustomerResponse, checked_response
@@ -30,8 +31,16 @@ def responses_for(conn: Connection, txn_ids: Sequence[str]) -> dict[str, Custome
     return found
 
 
-def add_response(conn: Connection, response: CustomerResponse) -> None:
-    conn.execute(insert(t_responses).values(**response.to_dict()))
+def add_response(conn: Connection, response: CustomerResponse) -> bool:
+    """Store ``response``; False (and nothing written) when the decision already has one,
+    stored by a concurrent request (the primary key decides; a savepoint keeps the
+    caller's transaction usable on PostgreSQL)."""
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(t_responses).values(**response.to_dict()))
+    except IntegrityError:
+        return False
+    return True
 
 
 __all__ = ["add_response", "responses_for"]

@@ -321,7 +321,16 @@ class WatchlistService:
                 sync=True,
             )
         self._repo.record_sync(source, at=now, by=actor.username, revision=revision)
-        return WatchlistSync(source, len(new), len(gone), len(ids) - len(new), revision, now)
+        synced = WatchlistSync(source, len(new), len(gone), len(ids) - len(new), revision, now)
+        # the refresh itself, even when it changed nothing
+        self._audit.record(
+            actor=actor.username,
+            action="fraud.watchlist_synced",
+            subject_type=LEDGER_SUBJECT[0],
+            subject_id=LEDGER_SUBJECT[1],
+            payload={**synced.to_dict(), "action": checked, "payees": len(ids)},
+        )
+        return synced
 
     def sources(self, actor: Actor) -> list[WatchSource]:
         """Each source's listed payees, latest listing and last sync."""

@@ -41,7 +41,6 @@ from typing import Any, Literal
 import numpy as np
 import orjson
 import polars as pl
-from sqlalchemy.exc import IntegrityError
 
 from dualtrack.adapters.fraud_responses_sql import add_response, responses_for
 from dualtrack.adapters.fraud_sql import (
@@ -1285,9 +1284,7 @@ class FraudCaseDesk:
                 recorded = CustomerResponse(
                     txn_id, answer, channel, actor.username, format_instant(datetime.now(UTC))
                 )
-                try:
-                    add_response(conn, recorded)
-                except IntegrityError:
+                if not add_response(conn, recorded):
                     continue  # another request stored an answer first: read it again
                 ledger_sink(uow).record(
                     actor=actor.username,

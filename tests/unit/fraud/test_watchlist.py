@@ -259,11 +259,13 @@ def test_listing_actions_and_syncing_a_source() -> None:
     assert "no longer in the scameter list" in (repo.rows["S-1"].unlisted_reason or "")
     assert repo.rows["OWN-1"].listed, "another source's payee is left to that source"
     assert repo.synced == ("scameter", "T", officer.username, second.revision)
-    assert {r["action"] for r in ledger.records[-2:]} == {
+    assert [r["action"] for r in ledger.records[-3:]] == [
         "fraud.watchlist_listed",
         "fraud.watchlist_unlisted",
-    }
-    assert all(r["payload"].get("sync") for r in ledger.records[-2:])
+        "fraud.watchlist_synced",
+    ]
+    assert all(r["payload"].get("sync") for r in ledger.records[-3:-1])
+    assert ledger.records[-1]["payload"]["unlisted"] == 1
 
 
 def test_watch_map_agrees_with_a_plain_dict_through_changes_and_compactions(
