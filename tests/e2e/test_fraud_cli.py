@@ -304,7 +304,7 @@ def test_watchlist_import_show_and_remove(cli_db: Path) -> None:
     good = cli_db / "scameter.txt"
     good.write_text("# Scameter export\nACC-1\nFPS-91234567\n\nACC-1\n", encoding="utf-8")
     bad = cli_db / "bad.txt"
-    bad.write_text("ACC-9\nChan Tai Man\n", encoding="utf-8")
+    bad.write_text("ACC-9\nChan Tai\x0bMan\n", encoding="utf-8")
 
     code, _out, err = run("fraud", "watchlist", "import", str(bad), "--source", "s", "--as", "ana")
     assert code == 2 and "line 2" in err and "Chan" not in err

@@ -320,7 +320,7 @@ class WatchlistListing(Strict):
         min_length=1,
         max_length=MAX_WATCHLIST_CHANGE,
         description="Payee account numbers or FPS proxy IDs, exactly as transactions carry "
-        "them in `payee_id` (at most 128 characters, no spaces).",
+        "them in `payee_id` (at most 128 characters, no control characters).",
     )
     source: str = Field(
         min_length=1,

@@ -652,7 +652,9 @@ def watchlist_import(
         raise InvalidInput(f"no such file: {path}") from None
     except UnicodeDecodeError:
         raise InvalidInput(f"{path} is not UTF-8 text") from None
-    payee_ids = parse_payee_ids(text.splitlines())
+    # split on \n only (a \r is stripped with the line's spaces): a vertical tab or form
+    # feed inside a line is then refused on the line an editor shows, not a line of its own
+    payee_ids = parse_payee_ids(text.split("\n"))
     if not payee_ids:
         raise InvalidInput(f"{path} lists no payee IDs")
     desk = wiring.watchlist(platform())

@@ -219,8 +219,10 @@ def payee_id_problem(value: str) -> str | None:
         return "the payee ID is empty"
     if len(value) > MAX_PAYEE_ID:
         return f"the payee ID is longer than {MAX_PAYEE_ID} characters"
-    if any(c.isspace() or not c.isprintable() for c in value):
-        return "the payee ID contains spaces or control characters"
+    if value != value.strip() or any(not c.isprintable() for c in value):
+        # spaces inside are kept (transactions may carry "004 123456 001"); tabs, line
+        # breaks and other control characters are not
+        return "the payee ID contains control characters or surrounding spaces"
     return None
 
 

@@ -173,7 +173,7 @@ def watchlist_add(
     check_csrf(request, csrf_token)
     actor = current_actor(request)
     try:
-        ids = parse_payee_ids(payee_ids.splitlines())
+        ids = parse_payee_ids(payee_ids.split("\n"))
         edit = wiring.watchlist(platform_of(request)).list_payees(
             actor, ids, source=source, reason=reason, action=action
         )

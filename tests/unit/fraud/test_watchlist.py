@@ -87,10 +87,10 @@ def _service() -> tuple[WatchlistService, FakeRepo, FakeLedger]:
 
 
 def test_parse_skips_comments_and_repeats_and_names_bad_lines_not_their_text() -> None:
-    text = "# Scameter 2026-12-03\n\nACC-1\n  ACC-2  \nACC-1\n"
-    assert parse_payee_ids(text.splitlines()) == ["ACC-1", "ACC-2"]
+    text = "# Scameter 2026-12-03\n\nACC-1\n  ACC-2  \nACC-1\n004 123456 001\n"
+    assert parse_payee_ids(text.splitlines()) == ["ACC-1", "ACC-2", "004 123456 001"]
     with pytest.raises(InvalidInput) as bad:
-        parse_payee_ids(["ACC-1", "Chan Tai Man 9123 4567", "x" * 129, "ok\x00"])
+        parse_payee_ids(["ACC-1", "Chan Tai Man\t9123 4567", "x" * 129, "ok\x00"])
     assert "line 2" in bad.value.message and "line 3" in bad.value.message
     assert "line 4" in bad.value.message
     assert "Chan" not in bad.value.message and "9123" not in bad.value.message
