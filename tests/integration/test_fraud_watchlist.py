@@ -170,3 +170,23 @@ def test_actions_syncs_and_sources(platform: Platform, people: People, settings:
         ("fraud.watchlist_synced", False),
     ]
     assert entries[-1].payload["unlisted"] == 1 and entries[-1].payload["source"] == "scameter"
+
+
+def test_concurrent_answers_to_a_held_payment_store_one(platform: Platform, people: People) -> None:
+    deploy_tiny(platform, people.dev, people.validator, people.compliance)
+    wiring.watchlist(platform).list_payees(
+        people.analyst, ["SCAM-9"], source="scameter", action="review"
+    )
+    rows = [txn(f"H{i}", customer=f"C{i:07d}", payee_id="SCAM-9") for i in range(12)]
+    assert {d.action for d in wiring.service(platform).score(rows)} == {"review"}
+    desk = wiring.cases(platform)
+
+    def answer(txn_id: str) -> bool:
+        return desk.record_customer_response(people.analyst, txn_id, "proceeded", "branch")[1]
+
+    with ThreadPoolExecutor(4) as pool:
+        created = list(pool.map(answer, [f"H{i}" for i in range(12) for _ in range(2)]))
+    assert created.count(True) == 12 and created.count(False) == 12
+    entries = [e for e in platform.ledger.entries() if e.action == "fraud.customer_response"]
+    assert sorted(e.subject_id for e in entries) == sorted(f"H{i}" for i in range(12))
+    assert platform.ledger.verify().ok
