@@ -154,9 +154,16 @@ def test_actions_syncs_and_sources(platform: Platform, people: People, settings:
     with pytest.raises(RoleNotAllowed):
         desk.sync_source(people.analyst, ["SCAM-2"], source="scameter")
 
+    desk.unlist_payees(people.compliance, ["SCAM-3"], reason="police cleared the account")
+    day3 = desk.sync_source(people.compliance, ["SCAM-2", "SCAM-3"], source="scameter")
+    assert (day3.listed, day3.unchanged, day3.held_off) == (0, 1, 1)
+    held = governed.score([txn("A4", payee_id="SCAM-3", offset=120)])[0]
+    assert "payee_on_watchlist" not in held.rule_hits, "taken off by hand: the feed holds off"
+    desk.list_payees(people.analyst, ["SCAM-3"], source="scameter", action="review")
+
     sources = {s.source: s for s in desk.sources(people.auditor)}
     assert sources["scameter"].listed == 2 and sources["scameter"].synced_by == "carol"
-    assert sources["scameter"].synced_revision == day2.revision
+    assert sources["scameter"].synced_revision == day3.revision
     assert sources["investigation"].listed == 1 and sources["investigation"].synced_at is None
     listed = {e.payee_id: e for e in desk.page(people.analyst).entries}
     assert listed["MULE-1"].action == "block" and listed["SCAM-3"].action == "review"
@@ -168,8 +175,11 @@ def test_actions_syncs_and_sources(platform: Platform, people: People, settings:
         ("fraud.watchlist_listed", True),
         ("fraud.watchlist_unlisted", True),
         ("fraud.watchlist_synced", False),
+        ("fraud.watchlist_unlisted", False),
+        ("fraud.watchlist_synced", False),
+        ("fraud.watchlist_listed", False),
     ]
-    assert entries[-1].payload["unlisted"] == 1 and entries[-1].payload["source"] == "scameter"
+    assert entries[-2].payload["held_off"] == 1 and entries[-2].payload["source"] == "scameter"
 
 
 def test_concurrent_answers_to_a_held_payment_store_one(platform: Platform, people: People) -> None:

@@ -129,6 +129,8 @@ fraud_watchlist = Table(
     Column("unlisted_by", String(64), nullable=True),
     Column("unlisted_at", String(40), nullable=True),
     Column("unlisted_reason", Text, nullable=True),
+    # taken off by a sync (the source dropped it) rather than by a person
+    Column("unlisted_in_sync", Boolean, nullable=False),
     Column("revision", BigInteger, nullable=False),
     Index("ix_fraud_watchlist_revision", "revision"),
     Index("ix_fraud_watchlist_listed_revision", "listed", "revision"),

@@ -38,6 +38,7 @@ def _entry(row: Any) -> WatchEntry:
         unlisted_by=row.unlisted_by,
         unlisted_at=row.unlisted_at,
         unlisted_reason=row.unlisted_reason,
+        unlisted_in_sync=bool(row.unlisted_in_sync),
     )
 
 
@@ -59,6 +60,7 @@ def _values(entry: WatchEntry) -> dict[str, Any]:
         "unlisted_by": entry.unlisted_by,
         "unlisted_at": entry.unlisted_at,
         "unlisted_reason": entry.unlisted_reason,
+        "unlisted_in_sync": entry.unlisted_in_sync,
         "revision": entry.revision,
     }
 

@@ -352,6 +352,10 @@ class WatchlistSyncResult(Strict):
     listed: int = Field(description="Payees listed (or made stricter) by this sync.")
     unlisted: int = Field(description="Payees of this source taken off: not in the new list.")
     unchanged: int
+    held_off: int = Field(
+        description="Payees in the list that a person took off the watch list: a sync does "
+        "not list them again (listing one by hand does)."
+    )
     revision: int
     synced_at: str
 

@@ -666,7 +666,8 @@ def watchlist_import(
         else:
             err.print(
                 f"{source}: {synced.listed} payee(s) listed, {synced.unlisted} taken off, "
-                f"{synced.unchanged} unchanged; watch list revision {synced.revision}"
+                f"{synced.unchanged} unchanged, {synced.held_off} held off (taken off by "
+                f"hand); watch list revision {synced.revision}"
             )
         return
     with status(f"listing {len(payee_ids)} payees"):

@@ -69,6 +69,8 @@ class WatchEntry:
     unlisted_by: str | None = None
     unlisted_at: str | None = None
     unlisted_reason: str | None = None
+    #: taken off by a sync (its source dropped it), not by a person
+    unlisted_in_sync: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -82,6 +84,7 @@ class WatchEntry:
             "unlisted_by": self.unlisted_by,
             "unlisted_at": self.unlisted_at,
             "unlisted_reason": self.unlisted_reason,
+            "unlisted_in_sync": self.unlisted_in_sync,
             "revision": self.revision,
         }
 
@@ -119,6 +122,8 @@ class WatchlistSync:
     unchanged: int
     revision: int
     synced_at: str
+    #: payees in the source's list that a person took off: a sync does not list them again
+    held_off: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -126,6 +131,7 @@ class WatchlistSync:
             "listed": self.listed,
             "unlisted": self.unlisted,
             "unchanged": self.unchanged,
+            "held_off": self.held_off,
             "revision": self.revision,
             "synced_at": self.synced_at,
         }
@@ -300,13 +306,21 @@ class WatchlistService:
         """Make ``source``'s listings exactly ``payee_ids`` (its whole published list):
         list the new ones, take off the payees listed from ``source`` that are not in it,
         and record the refresh (compliance officers and admins: it takes payees off). A
-        payee listed from another source is left to that source."""
+        payee listed from another source is left to that source. A payee that a person
+        took off the list stays off (``held_off``): a feed does not overrule that decision;
+        listing the payee by hand does."""
         _allowed(actor, UNLIST_ROLES, "sync a source of the fraud watch list")
         ids = _check_ids(payee_ids)
         source = _check_text(source, "source", MAX_SOURCE, required=True)
         reason = _check_text(reason, "reason", MAX_REASON, required=False)
         checked = _check_action(action)
-        new = self._needing(ids, checked)
+        stored = self._repo.get(ids)
+        held = {
+            p
+            for p, e in stored.items()
+            if not e.listed and e.unlisted_by is not None and not e.unlisted_in_sync
+        }
+        new = [p for p in self._needing(ids, checked) if p not in held]
         keep = set(ids)
         gone = [p for p in self._repo.listed_from(source) if p not in keep]
         revision = self._repo.bump()
@@ -323,7 +337,15 @@ class WatchlistService:
                 sync=True,
             )
         self._repo.record_sync(source, at=now, by=actor.username, revision=revision)
-        synced = WatchlistSync(source, len(new), len(gone), len(ids) - len(new), revision, now)
+        synced = WatchlistSync(
+            source,
+            len(new),
+            len(gone),
+            len(ids) - len(new) - len(held),
+            revision,
+            now,
+            held_off=len(held),
+        )
         # the refresh itself, even when it changed nothing
         self._audit.record(
             actor=actor.username,
@@ -406,6 +428,7 @@ class WatchlistService:
                     unlisted_by=actor.username,
                     unlisted_at=now,
                     unlisted_reason=reason,
+                    unlisted_in_sync=sync,
                 )
                 for e in entries
             ]

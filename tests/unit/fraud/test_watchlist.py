@@ -266,6 +266,13 @@ def test_listing_actions_and_syncing_a_source() -> None:
     ]
     assert all(r["payload"].get("sync") for r in ledger.records[-3:-1])
     assert ledger.records[-1]["payload"]["unlisted"] == 1
+    # a person's decision to take a payee off is not overruled by the feed
+    service.unlist_payees(officer, ["S-2"], reason="police confirmed the account is clean")
+    third = service.sync_source(officer, ["S-2", "S-3", "S-1"], source="scameter")
+    assert (third.listed, third.unlisted, third.unchanged, third.held_off) == (1, 0, 1, 1)
+    assert not repo.rows["S-2"].listed and repo.rows["S-1"].listed, "dropped by a sync: back"
+    service.list_payees(analyst, ["S-2"], source="investigation")
+    assert repo.rows["S-2"].listed, "listing by hand lists it again"
 
 
 def test_watch_map_agrees_with_a_plain_dict_through_changes_and_compactions(

@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("unlisted_by", sa.String(64), nullable=True),
         sa.Column("unlisted_at", sa.String(40), nullable=True),
         sa.Column("unlisted_reason", sa.Text(), nullable=True),
+        sa.Column("unlisted_in_sync", sa.Boolean(), nullable=False),
         sa.Column("revision", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("payee_id", name=op.f("pk_fraud_watchlist")),
     )
