@@ -55,11 +55,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         ]
     )
     wiring.watchlist(platform).list_payees(
-        people["ana"], ["SCAM-HELD"], source="scameter", action="review"
+        people["ana"], ["SCAMHELD"], source="scameter", action="review"
     )
     wiring.service(platform).expire()  # read the list now, not a second after the last read
     held = wiring.service(platform).score(
-        [txn("H1", customer="C0000009", offset=120, payee_id="SCAM-HELD")]
+        [txn("H1", customer="C0000009", offset=120, payee_id="SCAMHELD")]
     )[0]
     assert held.action == "review"
     wiring.cases(platform).record_customer_response(people["ana"], "H1", "cancelled", "mobile_app")
@@ -122,22 +122,22 @@ def test_analyst_lists_a_payee_and_compliance_takes_it_off(
     page.click("nav >> text=Payee watch list")
     page.wait_for_selector("h1:has-text('High-risk payee watch list')")
     page.click("summary:has-text('List payees')")
-    page.fill("textarea[name=payee_ids]", "FPS-MULE-1\nFPS-MULE-2")
+    page.fill("textarea[name=payee_ids]", "FPSMULE1\nFPSMULE2")
     page.fill("input[name=source]", "scameter")
     page.click("button:has-text('List')")
     page.wait_for_selector("text=2 payee(s) listed")
     main = page.inner_text("main")
-    assert "FPS-MULE-1" in main and "Take off" not in main, "an analyst cannot take payees off"
+    assert "FPSMULE1" in main and "Take off" not in main, "an analyst cannot take payees off"
     page.screenshot(path=str(tmp_path / "fraud-watchlist.png"), full_page=True)
     page.close()
 
     page = _sign_in(browser, server, "carol")
     page.goto(server + "/fraud/watchlist")
-    row = "tr:has-text('FPS-MULE-1')"
+    row = "tr:has-text('FPSMULE1')"
     page.fill(f"{row} >> input[name=reason]", "cleared by the police")
     page.click(f"{row} >> button:has-text('Take off')")
     page.wait_for_selector("text=The payee was taken off the list")
-    assert page.inner_text("#watch-total") == "2", "SCAM-HELD and FPS-MULE-2 remain"
+    assert page.inner_text("#watch-total") == "2", "SCAMHELD and FPSMULE2 remain"
     page.close()
 
 

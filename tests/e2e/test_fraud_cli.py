@@ -304,7 +304,7 @@ def test_watchlist_import_show_and_remove(cli_db: Path) -> None:
     good = cli_db / "scameter.txt"
     good.write_text("# Scameter export\nACC-1\nFPS-91234567\n\nACC-1\n", encoding="utf-8")
     bad = cli_db / "bad.txt"
-    bad.write_text("ACC-9\nChan Tai\x0bMan\n", encoding="utf-8")
+    bad.write_text("ACC9\nChan Tai\x0bMan\n", encoding="utf-8")
 
     code, _out, err = run("fraud", "watchlist", "import", str(bad), "--source", "s", "--as", "ana")
     assert code == 2 and "line 2" in err and "Chan" not in err
@@ -316,25 +316,23 @@ def test_watchlist_import_show_and_remove(cli_db: Path) -> None:
     )
     assert code == 0 and json.loads(out) == {"changed": 2, "unchanged": 0, "revision": 1}
     code, _out, err = run(
-        "fraud", "watchlist", "add", "ACC-1", "ACC-2", "--source", "x", "--as", "ana"
+        "fraud", "watchlist", "add", "ACC1", "ACC2", "--source", "x", "--as", "ana"
     )
     assert code == 0 and "1 payee(s) listed, 1 unchanged" in err
     code, out, _err = run("fraud", "watchlist", "show", "--as", "audrey", "--json")
-    assert {e["payee_id"] for e in json.loads(out)["entries"]} == {"ACC-1", "ACC-2", "FPS-91234567"}
+    assert {e["payee_id"] for e in json.loads(out)["entries"]} == {"ACC1", "ACC2", "FPS91234567"}
     code, out, _err = run("fraud", "watchlist", "show", "--as", "audrey")
-    assert code == 0 and "FPS-91234567" in out and "revision 2" in out
+    assert code == 0 and "FPS91234567" in out and "revision 2" in out
 
-    code, _out, err = run("fraud", "watchlist", "remove", "ACC-1", "--as", "ana", "--reason", "ok")
+    code, _out, err = run("fraud", "watchlist", "remove", "ACC1", "--as", "ana", "--reason", "ok")
     assert code == 2 and "may not" in err
-    code, _out, err = run("fraud", "watchlist", "remove", "ACC-1", "--as", "carol")
+    code, _out, err = run("fraud", "watchlist", "remove", "ACC1", "--as", "carol")
     assert code == 2 and "reason" in err
-    code, _out, err = run(
-        "fraud", "watchlist", "remove", "ACC-1", "--as", "carol", "--reason", "ok"
-    )
+    code, _out, err = run("fraud", "watchlist", "remove", "ACC1", "--as", "carol", "--reason", "ok")
     assert code == 0 and "1 payee(s) taken off" in err
     code, out, _err = run("fraud", "watchlist", "show", "--removed", "--as", "carol", "--json")
     (entry,) = json.loads(out)["entries"]
-    assert entry["payee_id"] == "ACC-1" and entry["unlisted_by"] == "carol"
+    assert entry["payee_id"] == "ACC1" and entry["unlisted_by"] == "carol"
     code, _out, err = run(
         "fraud", "watchlist", "import", str(cli_db / "nope.txt"), "--source", "s", "--as", "ana"
     )
@@ -342,7 +340,7 @@ def test_watchlist_import_show_and_remove(cli_db: Path) -> None:
 
     # a daily extract that is the source's whole list
     day2 = cli_db / "scameter-day2.txt"
-    day2.write_text("FPS-91234567\nACC-7\n", encoding="utf-8")
+    day2.write_text("FPS91234567\nACC7\n", encoding="utf-8")
     sync = ("fraud", "watchlist", "import", str(day2), "--source", "scameter", "--sync")
     code, _out, err = run(*sync, "--as", "ana")
     assert code == 2 and "may not" in err

@@ -30,28 +30,28 @@ def test_changes_are_ledgered_with_pseudonyms_and_read_by_revision(
     desk = wiring.watchlist(platform)
     assert _changes(platform, -1) == (0, set(), set())
     first = desk.list_payees(
-        people.analyst, ["M-1", "M-2", "M-2"], source="scameter", reason="police alert 17"
+        people.analyst, ["M1", "M2", "M2"], source="scameter", reason="police alert 17"
     )
     assert first.to_dict() == {"changed": 2, "unchanged": 0, "revision": 1}
-    again = desk.list_payees(people.analyst, ["M-2", "M-3"], source="investigation")
+    again = desk.list_payees(people.analyst, ["M2", "M3"], source="investigation")
     assert again.to_dict() == {"changed": 1, "unchanged": 1, "revision": 2}
-    assert _changes(platform, 0) == (2, {"M-1", "M-2", "M-3"}, set())
-    assert _changes(platform, 1) == (2, {"M-3"}, set())
+    assert _changes(platform, 0) == (2, {"M1", "M2", "M3"}, set())
+    assert _changes(platform, 1) == (2, {"M3"}, set())
     assert _changes(platform, 2) == (2, set(), set())
 
     with pytest.raises(RoleNotAllowed):
-        desk.unlist_payees(people.analyst, ["M-1"], reason="cleared")
+        desk.unlist_payees(people.analyst, ["M1"], reason="cleared")
     with pytest.raises(InvalidInput):
-        desk.unlist_payees(people.compliance, ["M-1"], reason="  ")
-    off = desk.unlist_payees(people.compliance, ["M-1", "NEVER-LISTED"], reason="cleared")
+        desk.unlist_payees(people.compliance, ["M1"], reason="  ")
+    off = desk.unlist_payees(people.compliance, ["M1", "NEVERLISTED"], reason="cleared")
     assert off.to_dict() == {"changed": 1, "unchanged": 1, "revision": 3}
-    assert _changes(platform, 2) == (3, set(), {"M-1"})
-    relisted = desk.list_payees(people.analyst, ["M-1"], source="scameter")
-    assert relisted.revision == 4 and _changes(platform, 3) == (4, {"M-1"}, set())
+    assert _changes(platform, 2) == (3, set(), {"M1"})
+    relisted = desk.list_payees(people.analyst, ["M1"], source="scameter")
+    assert relisted.revision == 4 and _changes(platform, 3) == (4, {"M1"}, set())
 
     page = desk.page(people.auditor)
     assert page.total == 3 and page.revision == 4
-    assert [e.payee_id for e in page.entries] == ["M-1", "M-3", "M-2"], "newest change first"
+    assert [e.payee_id for e in page.entries] == ["M1", "M3", "M2"], "newest change first"
     assert page.entries[0].unlisted_by is None, "listing again clears the removal"
     with pytest.raises(RoleNotAllowed):
         desk.page(people.dev)
@@ -64,9 +64,9 @@ def test_changes_are_ledgered_with_pseudonyms_and_read_by_revision(
         "fraud.watchlist_listed",
     ]
     text = json.dumps([e.payload for e in entries])
-    assert "M-1" not in text and "M-2" not in text and "police alert" not in text
+    assert "M1" not in text and "M2" not in text and "police alert" not in text
     ref = wiring.payee_pseudonymiser(platform)
-    assert entries[0].payload["payee_refs"] == sorted([ref("M-1"), ref("M-2")])
+    assert entries[0].payload["payee_refs"] == sorted([ref("M1"), ref("M2")])
     assert entries[2].actor == people.compliance.username
     assert platform.ledger.verify().ok
 
@@ -74,12 +74,12 @@ def test_changes_are_ledgered_with_pseudonyms_and_read_by_revision(
 def test_a_bad_change_writes_nothing(platform: Platform, people: People) -> None:
     desk = wiring.watchlist(platform)
     with pytest.raises(InvalidInput) as refused:
-        desk.list_payees(people.analyst, ["GOOD-1", "has\x00nul", "x" * 129], source="scameter")
+        desk.list_payees(people.analyst, ["GOOD1", "has\x00nul", "x" * 129], source="scameter")
     assert "nul" not in refused.value.message
     with pytest.raises(InvalidInput):
-        desk.list_payees(people.analyst, ["GOOD-1"], source="")
+        desk.list_payees(people.analyst, ["GOOD1"], source="")
     with pytest.raises(RoleNotAllowed):
-        desk.list_payees(people.dev, ["GOOD-1"], source="scameter")
+        desk.list_payees(people.dev, ["GOOD1"], source="scameter")
     with platform.engine.connect() as conn:
         assert conn.execute(select(fraud_watchlist)).first() is None
         assert SqlWatchlistRepository(conn).revision() == 0
@@ -90,12 +90,12 @@ def test_concurrent_writers_get_distinct_revisions(platform: Platform, people: P
     desk = wiring.watchlist(platform)
 
     def add(i: int) -> int:
-        return desk.list_payees(people.analyst, [f"P-{i}"], source="scameter").revision
+        return desk.list_payees(people.analyst, [f"P{i}"], source="scameter").revision
 
     with ThreadPoolExecutor(4) as pool:
         revisions = sorted(pool.map(add, range(12)))
     assert revisions == list(range(1, 13))
-    assert _changes(platform, 0)[1] == {f"P-{i}" for i in range(12)}
+    assert _changes(platform, 0)[1] == {f"P{i}" for i in range(12)}
 
 
 def test_scoring_picks_changes_up_without_a_restart(
@@ -106,25 +106,25 @@ def test_scoring_picks_changes_up_without_a_restart(
     deploy_tiny(platform, people.dev, people.validator, people.compliance)
     governed = wiring.service(platform)
     governed.recheck_s = 0.0
-    first = governed.score([txn("L1", payee_id="MULE-9")])[0]
+    first = governed.score([txn("L1", payee_id="MULE9")])[0]
     assert "payee_on_watchlist" not in first.rule_hits
     other = bootstrap(settings, run_migrations=False)
     try:
-        wiring.watchlist(other).list_payees(people.analyst, ["MULE-9"], source="scameter")
-        listed = governed.score([txn("L2", payee_id="MULE-9", offset=60)])[0]
+        wiring.watchlist(other).list_payees(people.analyst, ["MULE9"], source="scameter")
+        listed = governed.score([txn("L2", payee_id="MULE9", offset=60)])[0]
         assert listed.action == "block" and "payee_on_watchlist" in listed.rule_hits
         assert listed.reasons, "a decision the watch list escalates carries reason codes"
-        wiring.watchlist(other).unlist_payees(people.compliance, ["MULE-9"], reason="cleared")
-        cleared = governed.score([txn("L3", payee_id="MULE-9", offset=120)])[0]
+        wiring.watchlist(other).unlist_payees(people.compliance, ["MULE9"], reason="cleared")
+        cleared = governed.score([txn("L3", payee_id="MULE9", offset=120)])[0]
         assert "payee_on_watchlist" not in cleared.rule_hits
     finally:
         other.close()
     # a process that starts now reads the whole list at once
-    wiring.watchlist(platform).list_payees(people.analyst, ["MULE-8"], source="scameter")
+    wiring.watchlist(platform).list_payees(people.analyst, ["MULE8"], source="scameter")
     fresh = bootstrap(settings, run_migrations=False)
     try:
         service = wiring.service(fresh)
-        hit = service.score([txn("L4", customer="C0000002", payee_id="MULE-8")])[0]
+        hit = service.score([txn("L4", customer="C0000002", payee_id="MULE8")])[0]
         assert "payee_on_watchlist" in hit.rule_hits
     finally:
         wiring.stop_scoring(fresh)
@@ -138,35 +138,35 @@ def test_actions_syncs_and_sources(platform: Platform, people: People, settings:
     governed = wiring.service(platform)
     governed.recheck_s = 0.0
     desk = wiring.watchlist(platform)
-    desk.list_payees(people.analyst, ["MULE-1"], source="investigation", action="block")
-    day1 = desk.sync_source(people.compliance, ["SCAM-1", "SCAM-2", "MULE-1"], source="scameter")
+    desk.list_payees(people.analyst, ["MULE1"], source="investigation", action="block")
+    day1 = desk.sync_source(people.compliance, ["SCAM1", "SCAM2", "MULE1"], source="scameter")
     assert (day1.listed, day1.unlisted, day1.unchanged) == (2, 0, 1)
     warned, blocked = governed.score(
-        [txn("A1", payee_id="SCAM-1"), txn("A2", customer="C0000002", payee_id="MULE-1")]
+        [txn("A1", payee_id="SCAM1"), txn("A2", customer="C0000002", payee_id="MULE1")]
     )
     assert warned.action == "review" and "payee_on_watchlist" in warned.rule_hits
     assert blocked.action == "block" and "payee_on_watchlist" in blocked.rule_hits
 
-    day2 = desk.sync_source(people.compliance, ["SCAM-2", "SCAM-3"], source="scameter")
+    day2 = desk.sync_source(people.compliance, ["SCAM2", "SCAM3"], source="scameter")
     assert (day2.listed, day2.unlisted, day2.unchanged) == (1, 1, 1)
-    later = governed.score([txn("A3", payee_id="SCAM-1", offset=60)])[0]
+    later = governed.score([txn("A3", payee_id="SCAM1", offset=60)])[0]
     assert "payee_on_watchlist" not in later.rule_hits, "dropped by the source: off the list"
     with pytest.raises(RoleNotAllowed):
-        desk.sync_source(people.analyst, ["SCAM-2"], source="scameter")
+        desk.sync_source(people.analyst, ["SCAM2"], source="scameter")
 
-    desk.unlist_payees(people.compliance, ["SCAM-3"], reason="police cleared the account")
-    day3 = desk.sync_source(people.compliance, ["SCAM-2", "SCAM-3"], source="scameter")
+    desk.unlist_payees(people.compliance, ["SCAM3"], reason="police cleared the account")
+    day3 = desk.sync_source(people.compliance, ["SCAM2", "SCAM3"], source="scameter")
     assert (day3.listed, day3.unchanged, day3.held_off) == (0, 1, 1)
-    held = governed.score([txn("A4", payee_id="SCAM-3", offset=120)])[0]
+    held = governed.score([txn("A4", payee_id="SCAM3", offset=120)])[0]
     assert "payee_on_watchlist" not in held.rule_hits, "taken off by hand: the feed holds off"
-    desk.list_payees(people.analyst, ["SCAM-3"], source="scameter", action="review")
+    desk.list_payees(people.analyst, ["SCAM3"], source="scameter", action="review")
 
     sources = {s.source: s for s in desk.sources(people.auditor)}
     assert sources["scameter"].listed == 2 and sources["scameter"].synced_by == "carol"
     assert sources["scameter"].synced_revision == day3.revision
     assert sources["investigation"].listed == 1 and sources["investigation"].synced_at is None
     listed = {e.payee_id: e for e in desk.page(people.analyst).entries}
-    assert listed["MULE-1"].action == "block" and listed["SCAM-3"].action == "review"
+    assert listed["MULE1"].action == "block" and listed["SCAM3"].action == "review"
     entries = [e for e in platform.ledger.entries() if e.subject_type == "fraud_watchlist"]
     assert [(e.action, e.payload.get("sync", False)) for e in entries] == [
         ("fraud.watchlist_listed", False),
@@ -185,9 +185,9 @@ def test_actions_syncs_and_sources(platform: Platform, people: People, settings:
 def test_concurrent_answers_to_a_held_payment_store_one(platform: Platform, people: People) -> None:
     deploy_tiny(platform, people.dev, people.validator, people.compliance)
     wiring.watchlist(platform).list_payees(
-        people.analyst, ["SCAM-9"], source="scameter", action="review"
+        people.analyst, ["SCAM9"], source="scameter", action="review"
     )
-    rows = [txn(f"H{i}", customer=f"C{i:07d}", payee_id="SCAM-9") for i in range(12)]
+    rows = [txn(f"H{i}", customer=f"C{i:07d}", payee_id="SCAM9") for i in range(12)]
     assert {d.action for d in wiring.service(platform).score(rows)} == {"review"}
     desk = wiring.cases(platform)
 
@@ -200,3 +200,26 @@ def test_concurrent_answers_to_a_held_payment_store_one(platform: Platform, peop
     entries = [e for e in platform.ledger.entries() if e.action == "fraud.customer_response"]
     assert sorted(e.subject_id for e in entries) == sorted(f"H{i}" for i in range(12))
     assert platform.ledger.verify().ok
+
+
+def test_payees_match_in_any_written_form(platform: Platform, people: People) -> None:
+    """A Scameter-style listing matches the FPS form a payment carries, and the other way
+    round; a bare 852 run into the digits (an account number, perhaps) does not."""
+    deploy_tiny(platform, people.dev, people.validator, people.compliance)
+    governed = wiring.service(platform)
+    governed.recheck_s = 0.0
+    desk = wiring.watchlist(platform)
+    desk.list_payees(people.analyst, ["+852 9123 4567", "004-555-0001"], source="scameter")
+    (entry, other) = sorted(desk.page(people.analyst).entries, key=lambda e: e.payee_id)
+    assert (entry.payee_id, other.payee_id) == ("0045550001", "91234567")
+    forms = ["+852-91234567", "91234567", "00852 9123 4567", "004 555 0001", "85291234567"]
+    rows = [txn(f"F{i}", customer=f"C{i:07d}", payee_id=form) for i, form in enumerate(forms)]
+    hits = ["payee_on_watchlist" in d.rule_hits for d in governed.score(rows)]
+    assert hits == [True, True, True, True, False]
+    assert {d.action for d in governed.score(rows)[:4]} == {"block"}
+    again = desk.list_payees(people.analyst, ["9123-4567"], source="investigation")
+    assert again.unchanged == 1, "the same payee in another form"
+    off = desk.unlist_payees(people.compliance, ["+852 91234567"], reason="cleared")
+    assert off.changed == 1
+    later = governed.score([txn("F9", customer="C0000099", payee_id="+852-91234567", offset=60)])
+    assert "payee_on_watchlist" not in later[0].rule_hits

@@ -71,7 +71,7 @@ from dualtrack.fraud.validation import (
     blank_keys,
     wrong_types,
 )
-from dualtrack.fraud.watchlist import WatchlistChanges
+from dualtrack.fraud.watchlist import WatchlistChanges, canonical_payee
 from dualtrack.registry.domain import ModelVersion
 
 logger = logging.getLogger(__name__)
@@ -498,22 +498,24 @@ class GovernedFraudService:
                         fields=blocked,
                     )
             fixed_action = self.rules.watchlist_action
-            whole = {_shaped(policy, w): fixed_action for w in fixed}
+            whole = {_shaped(policy, canonical_payee(w)): fixed_action for w in fixed}
             for w, action in self._watch_ids.items():
                 key = _shaped(policy, w)
                 whole[key] = _stricter(action, whole.get(key))
             watch: Mapping[str, Action] = WatchMap(whole)
         elif changes.listed or changes.unlisted:
             fixed_action = self.rules.watchlist_action
+            # the stored list holds canonical forms; the fixed list is compared in them too
+            fixed_ids = {canonical_payee(w) for w in fixed}
             listed = {
-                _shaped(policy, w): _stricter(a, fixed_action if w in fixed else None)
+                _shaped(policy, w): _stricter(a, fixed_action if w in fixed_ids else None)
                 for w, a in changes.listed
             }
             # a payee on the fixed list keeps its fixed action when the stored list drops it
             listed.update(
-                (_shaped(policy, w), fixed_action) for w in changes.unlisted if w in fixed
+                (_shaped(policy, w), fixed_action) for w in changes.unlisted if w in fixed_ids
             )
-            gone = frozenset(_shaped(policy, w) for w in changes.unlisted if w not in fixed)
+            gone = frozenset(_shaped(policy, w) for w in changes.unlisted if w not in fixed_ids)
             previous = cached[1]
             if not isinstance(previous, WatchMap):
                 previous = WatchMap(dict(previous))
@@ -646,6 +648,8 @@ class GovernedFraudService:
                 raise FraudInputError("invalid transactions: " + "; ".join(raw), problems=raw)
             guarded = [policy(row) for row in rows]
         decisions, features = self._score_rows(model, guarded, explain, watch)
+        if hk and watch:
+            decisions = self._other_forms(model, rows, guarded, decisions, policy, watch)
         decided_at = format_instant(self.clock.now())
         # the state's events are kept only as a privacy policy shaped them (pseudonyms)
         keep_events = hk and policy is not None
@@ -785,6 +789,29 @@ class GovernedFraudService:
                 )
             )
         return out
+
+    def _other_forms(
+        self,
+        model: LoadedModel,
+        rows: Sequence[Mapping[str, object]],
+        guarded: Sequence[Mapping[str, object]],
+        decisions: list[Decision],
+        policy: TransactionPolicy | None,
+        watch: Mapping[str, Action],
+    ) -> list[Decision]:
+        """The watch list for payees written in another form than the list's canonical one
+        (``+852-91234567`` for a listed ``91234567``). Scoring matched the payee as written
+        (the common case costs nothing more); here only payees whose canonical form differs
+        are looked up again."""
+        hits: dict[str, Action] = {}
+        for raw, seen in zip(rows, guarded, strict=True):
+            payee = str(raw.get("payee_id"))
+            canonical = canonical_payee(payee)
+            if canonical != payee:
+                listed = watch.get(_shaped(policy, canonical))
+                if listed is not None:
+                    hits[str(seen.get("payee_id"))] = listed
+        return self._watchlist(model, guarded, decisions, hits) if hits else decisions
 
     def _features(
         self, model: LoadedModel, row: Mapping[str, object], decision: Decision

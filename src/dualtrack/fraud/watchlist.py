@@ -8,6 +8,10 @@ for the changes after the revision it has (:meth:`WatchlistRepository.changes`) 
 once a second and applies them without a restart; every process on the database sees the
 same list.
 
+Payee IDs are kept and matched in a canonical form (:func:`canonical_payee`), so that a
+listing of ``+852 9123 4567`` matches a payment to ``+852-91234567`` or ``91234567``, and
+``004-123-456789-001`` matches ``004123456789001``.
+
 Payee IDs (account numbers, phone numbers, e-mail proxies) may identify a person, so they
 never go into the ledger, logs or error messages: the ledger keeps their keyed pseudonyms
 (the same ones the fraud path's privacy policy gives the ``payee_id`` field), and an error
@@ -232,6 +236,31 @@ def payee_id_problem(value: str) -> str | None:
     return None
 
 
+_SEPARATORS = str.maketrans("", "", " -.()/")
+_HK_PREFIXES = ("+852", "00852", "(852)", "852 ", "852-")
+
+
+def canonical_payee(value: str) -> str:
+    """The form a payee ID is listed and matched in (our rule, not a standard):
+
+    * an e-mail proxy (it has an ``@``): lower case;
+    * anything else: spaces, dashes, dots, brackets and slashes removed, letters in upper
+      case; a Hong Kong phone number written with its country code (``+852``, ``00852``,
+      ``(852)``, or ``852`` followed by a space or dash) and 8 digits starting 2-9 becomes
+      the 8 digits. A bare ``852`` run into the digits is left alone: it could begin an
+      account number.
+    """
+    text = value.strip()
+    if "@" in text:
+        return text.lower()
+    compact = text.translate(_SEPARATORS).upper()
+    if text.startswith(_HK_PREFIXES):
+        local = compact.removeprefix("+").removeprefix("00").removeprefix("852")
+        if len(local) == 8 and local.isdigit() and local[0] in "23456789":
+            return local
+    return compact or text
+
+
 def _check_ids(payee_ids: Sequence[str]) -> list[str]:
     if not payee_ids:
         raise InvalidInput("name at least one payee ID")
@@ -242,7 +271,7 @@ def _check_ids(payee_ids: Sequence[str]) -> list[str]:
             problems.append(f"payee {i + 1}: {problem}")
     if problems:
         raise InvalidInput("invalid payee IDs: " + "; ".join(problems[:20]), payees=problems[:20])
-    return list(dict.fromkeys(v.strip() for v in payee_ids))
+    return list(dict.fromkeys(canonical_payee(v) for v in payee_ids))
 
 
 def _check_text(value: str, name: str, limit: int, *, required: bool) -> str:
@@ -507,6 +536,7 @@ __all__ = [
     "WatchlistRepository",
     "WatchlistService",
     "WatchlistSync",
+    "canonical_payee",
     "parse_payee_ids",
     "payee_id_problem",
 ]

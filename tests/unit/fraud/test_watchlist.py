@@ -90,7 +90,7 @@ def test_parse_skips_comments_and_repeats_and_names_bad_lines_not_their_text() -
     text = "# Scameter 2026-12-03\n\nACC-1\n  ACC-2  \nACC-1\n004 123456 001\n"
     assert parse_payee_ids(text.splitlines()) == ["ACC-1", "ACC-2", "004 123456 001"]
     with pytest.raises(InvalidInput) as bad:
-        parse_payee_ids(["ACC-1", "Chan Tai Man\t9123 4567", "x" * 129, "ok\x00"])
+        parse_payee_ids(["ACC1", "Chan Tai Man\t9123 4567", "x" * 129, "ok\x00"])
     assert "line 2" in bad.value.message and "line 3" in bad.value.message
     assert "line 4" in bad.value.message
     assert "Chan" not in bad.value.message and "9123" not in bad.value.message
@@ -114,18 +114,20 @@ def test_roles() -> None:
 def test_ledger_names_pseudonyms_only_and_a_large_change_by_count_and_digest() -> None:
     service, repo, ledger = _service()
     ids = [f"ACC-{i:04d}" for i in range(120)]
+    canonical = [f"ACC{i:04d}" for i in range(120)]
     edit = service.list_payees(
         _actor(Role.ANALYST), ids, source="scameter", reason="Chan Tai Man's complaint"
     )
     assert (edit.changed, edit.unchanged, edit.revision) == (120, 0, 1)
     (entry,) = ledger.records
-    refs = sorted(f"PAYEE_ID_{p.lower()}" for p in ids)
+    refs = sorted(f"PAYEE_ID_{p.lower()}" for p in canonical)
     assert entry["payload"]["count"] == 120
     assert entry["payload"]["payee_refs"] == refs[:LEDGER_REFS]
     digest = hashlib.sha256("\n".join(refs).encode()).hexdigest()
     assert entry["payload"]["payee_refs_sha256"] == digest
-    assert "ACC-0001" not in str(entry) and "Chan" not in str(entry)
-    assert repo.rows["ACC-0001"].reason == "Chan Tai Man's complaint"
+    assert "ACC0001" not in str(entry) and "ACC-0001" not in str(entry)
+    assert "Chan" not in str(entry)
+    assert repo.rows["ACC0001"].reason == "Chan Tai Man's complaint"
     # nothing new: no revision, no ledger entry
     again = service.list_payees(_actor(Role.ANALYST), ids[:5], source="scameter")
     assert (again.changed, again.unchanged, again.revision) == (0, 5, 1)
@@ -246,18 +248,18 @@ def test_listing_actions_and_syncing_a_source() -> None:
     officer, analyst = _actor(Role.COMPLIANCE_OFFICER), _actor(Role.ANALYST)
     with pytest.raises(InvalidInput):
         service.list_payees(analyst, ["A"], source="scameter", action="allow")
-    service.list_payees(analyst, ["OWN-1"], source="investigation", action="block")
-    first = service.sync_source(officer, ["S-1", "S-2", "OWN-1"], source="scameter")
+    service.list_payees(analyst, ["OWN1"], source="investigation", action="block")
+    first = service.sync_source(officer, ["S1", "S2", "OWN1"], source="scameter")
     assert (first.listed, first.unlisted, first.unchanged) == (2, 0, 1)
-    assert repo.rows["S-1"].action == "review", "a sync lists with review by default"
-    assert repo.rows["OWN-1"].source == "investigation", "a milder listing leaves it alone"
+    assert repo.rows["S1"].action == "review", "a sync lists with review by default"
+    assert repo.rows["OWN1"].source == "investigation", "a milder listing leaves it alone"
     with pytest.raises(RoleNotAllowed):
-        service.sync_source(analyst, ["S-1"], source="scameter")
-    second = service.sync_source(officer, ["S-2", "S-3"], source="scameter")
+        service.sync_source(analyst, ["S1"], source="scameter")
+    second = service.sync_source(officer, ["S2", "S3"], source="scameter")
     assert (second.listed, second.unlisted, second.unchanged) == (1, 1, 1)
-    assert not repo.rows["S-1"].listed and repo.rows["S-1"].unlisted_by == officer.username
-    assert "no longer in the scameter list" in (repo.rows["S-1"].unlisted_reason or "")
-    assert repo.rows["OWN-1"].listed, "another source's payee is left to that source"
+    assert not repo.rows["S1"].listed and repo.rows["S1"].unlisted_by == officer.username
+    assert "no longer in the scameter list" in (repo.rows["S1"].unlisted_reason or "")
+    assert repo.rows["OWN1"].listed, "another source's payee is left to that source"
     assert repo.synced == ("scameter", "T", officer.username, second.revision)
     assert [r["action"] for r in ledger.records[-3:]] == [
         "fraud.watchlist_listed",
@@ -267,12 +269,12 @@ def test_listing_actions_and_syncing_a_source() -> None:
     assert all(r["payload"].get("sync") for r in ledger.records[-3:-1])
     assert ledger.records[-1]["payload"]["unlisted"] == 1
     # a person's decision to take a payee off is not overruled by the feed
-    service.unlist_payees(officer, ["S-2"], reason="police confirmed the account is clean")
-    third = service.sync_source(officer, ["S-2", "S-3", "S-1"], source="scameter")
+    service.unlist_payees(officer, ["S2"], reason="police confirmed the account is clean")
+    third = service.sync_source(officer, ["S2", "S3", "S1"], source="scameter")
     assert (third.listed, third.unlisted, third.unchanged, third.held_off) == (1, 0, 1, 1)
-    assert not repo.rows["S-2"].listed and repo.rows["S-1"].listed, "dropped by a sync: back"
-    service.list_payees(analyst, ["S-2"], source="investigation")
-    assert repo.rows["S-2"].listed, "listing by hand lists it again"
+    assert not repo.rows["S2"].listed and repo.rows["S1"].listed, "dropped by a sync: back"
+    service.list_payees(analyst, ["S2"], source="investigation")
+    assert repo.rows["S2"].listed, "listing by hand lists it again"
 
 
 def test_watch_map_agrees_with_a_plain_dict_through_changes_and_compactions(
@@ -298,3 +300,27 @@ def test_watch_map_agrees_with_a_plain_dict_through_changes_and_compactions(
         assert dict(watch) == expected
         assert all(watch.get(p) == expected.get(p) for p in universe)
         assert len(watch._added) + len(watch._removed) <= 16 + 8
+
+
+@pytest.mark.parametrize(
+    ("written", "canonical"),
+    [
+        ("+852 9123 4567", "91234567"),
+        ("+852-91234567", "91234567"),
+        ("(852) 2123-4567", "21234567"),
+        ("00852 5123 4567", "51234567"),
+        ("852 6123 4567", "61234567"),
+        ("9123 4567", "91234567"),
+        ("85291234567", "85291234567"),  # could begin an account number: left alone
+        ("+852 1123 4567", "+85211234567"),  # no HK number starts with 1
+        ("+86-138-0013-8000", "+8613800138000"),
+        ("004-123-456789-001", "004123456789001"),
+        ("acc-9", "ACC9"),
+        (" Scam.Payee@Example.COM ", "scam.payee@example.com"),
+    ],
+)
+def test_canonical_payee_forms(written: str, canonical: str) -> None:
+    from dualtrack.fraud.watchlist import canonical_payee
+
+    assert canonical_payee(written) == canonical
+    assert canonical_payee(canonical) == canonical, "a canonical form stays as it is"
