@@ -18,7 +18,7 @@ from dualtrack.adapters.fraud_tables import fraud_watchlist as t_watch
 from dualtrack.adapters.fraud_tables import fraud_watchlist_revision as t_revision
 from dualtrack.adapters.fraud_tables import fraud_watchlist_sources as t_sources
 from dualtrack.fraud.domain import Action
-from dualtrack.fraud.watchlist import LISTING_ACTIONS, WatchEntry, WatchlistChanges, WatchSource
+from dualtrack.fraud.watchlist import WatchEntry, WatchlistChanges, WatchSource, listing_action
 
 NAME = "fraud.watchlist"
 #: payee IDs per ``IN`` list (bound parameters: SQLite allows 32,766, PostgreSQL 65,535)
@@ -43,10 +43,8 @@ def _entry(row: Any) -> WatchEntry:
 
 
 def _action(value: str) -> Action:
-    for action in LISTING_ACTIONS:
-        if value == action:
-            return action
-    return "block"  # not written by this code: the strictest reading
+    # a value this code never writes is read as the strictest action
+    return listing_action(value) or "block"
 
 
 def _values(entry: WatchEntry) -> dict[str, Any]:
@@ -138,11 +136,11 @@ class SqlWatchlistRepository:
     def changes(self, after: int) -> WatchlistChanges:
         return changes_after(self._c, after)
 
-    def listed_from(self, source: str) -> builtins.list[str]:
+    def listed_from(self, source: str) -> builtins.list[WatchEntry]:
         rows = self._c.execute(
-            select(t_watch.c.payee_id).where(t_watch.c.source == source, t_watch.c.listed.is_(True))
+            select(t_watch).where(t_watch.c.source == source, t_watch.c.listed.is_(True))
         )
-        return [payee_id for (payee_id,) in rows]
+        return [_entry(row) for row in rows]
 
     def record_sync(self, source: str, *, at: str, by: str, revision: int) -> None:
         values = {"synced_at": at, "synced_by": by, "revision": revision}

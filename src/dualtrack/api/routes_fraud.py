@@ -391,12 +391,7 @@ def get_watchlist(
     the list's revision. Analysts, compliance officers, admins, auditors and senior
     managers may read it."""
     page = wiring.watchlist(platform).page(actor, offset=offset, limit=limit, listed=listed)
-    return {
-        "revision": page.revision,
-        "total": page.total,
-        "offset": offset,
-        "entries": [e.to_dict() for e in page.entries],
-    }
+    return page.to_dict()
 
 
 @router.post("/fraud/watchlist", response_model=WatchlistEditResult)

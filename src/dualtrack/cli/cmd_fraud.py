@@ -573,14 +573,7 @@ def watchlist_show(
         acting_user(actor), offset=offset, limit=limit, listed=not removed
     )
     if as_json:
-        print_json(
-            {
-                "revision": page.revision,
-                "total": page.total,
-                "offset": offset,
-                "entries": [e.to_dict() for e in page.entries],
-            }
-        )
+        print_json(page.to_dict())
         return
     title = "Payees taken off the watch list" if removed else "High-risk payee watch list"
     table = Table(title=f"{title} ({page.total}, revision {page.revision})")

@@ -35,13 +35,14 @@ senior managers may also read it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from dualtrack.errors import InvalidInput, RoleNotAllowed
 from dualtrack.fraud.domain import ACTION_RANK, Action
 from dualtrack.identity.domain import Actor, Role
+from dualtrack.ledger.ports import AuditSink
 
 MAX_PAYEE_ID = 128
 MAX_SOURCE = 64
@@ -170,6 +171,15 @@ class WatchlistPage:
     entries: tuple[WatchEntry, ...]
     total: int
     revision: int
+    offset: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "revision": self.revision,
+            "total": self.total,
+            "offset": self.offset,
+            "entries": [e.to_dict() for e in self.entries],
+        }
 
 
 class WatchlistRepository(Protocol):
@@ -184,21 +194,9 @@ class WatchlistRepository(Protocol):
     def page(self, *, offset: int, limit: int, listed: bool) -> list[WatchEntry]: ...
     def count(self, *, listed: bool) -> int: ...
     def changes(self, after: int) -> WatchlistChanges: ...
-    def listed_from(self, source: str) -> list[str]: ...
+    def listed_from(self, source: str) -> list[WatchEntry]: ...
     def record_sync(self, source: str, *, at: str, by: str, revision: int) -> None: ...
     def sources(self) -> list[WatchSource]: ...
-
-
-class AuditRecorder(Protocol):
-    def record(
-        self,
-        *,
-        actor: str,
-        action: str,
-        subject_type: str,
-        subject_id: str,
-        payload: Any,
-    ) -> object: ...
 
 
 def parse_payee_ids(lines: Iterable[str], *, first_line: int = 1) -> list[str]:
@@ -291,7 +289,7 @@ class WatchlistService:
     def __init__(
         self,
         repo: WatchlistRepository,
-        audit: AuditRecorder,
+        audit: AuditSink,
         payee_ref: Callable[[str], str],
         now: Callable[[], str],
     ) -> None:
@@ -316,7 +314,7 @@ class WatchlistService:
         source = _check_text(source, "source", MAX_SOURCE, required=True)
         reason = _check_text(reason, "reason", MAX_REASON, required=False)
         checked = _check_action(action)
-        new = self._needing(ids, checked)
+        new = _needing(ids, checked, self._repo.get(ids))
         if not new:
             return WatchlistEdit(0, len(ids), self._repo.revision())
         revision = self._repo.bump()
@@ -349,18 +347,17 @@ class WatchlistService:
             for p, e in stored.items()
             if not e.listed and e.unlisted_by is not None and not e.unlisted_in_sync
         }
-        new = [p for p in self._needing(ids, checked) if p not in held]
+        new = [p for p in _needing(ids, checked, stored) if p not in held]
         keep = set(ids)
-        gone = [p for p in self._repo.listed_from(source) if p not in keep]
+        gone = [e for e in self._repo.listed_from(source) if e.payee_id not in keep]
         revision = self._repo.bump()
         now = self._now()
         if new:
             self._list(actor, new, source, reason, checked, revision, sync=True)
         if gone:
-            stored = self._repo.get(gone)
             self._unlist(
                 actor,
-                [stored[p] for p in gone],
+                gone,
                 f"no longer in the {source} list synced at {now}",
                 revision,
                 sync=True,
@@ -389,16 +386,6 @@ class WatchlistService:
         """Each source's listed payees, latest listing and last sync."""
         _allowed(actor, READ_ROLES, "read the fraud watch list")
         return self._repo.sources()
-
-    def _needing(self, ids: Sequence[str], action: Action) -> list[str]:
-        """Which of ``ids`` a listing with ``action`` changes (new, or made stricter)."""
-        stored = self._repo.get(ids)
-        rank = ACTION_RANK[action]
-        return [
-            p
-            for p in ids
-            if not (p in stored and stored[p].listed and ACTION_RANK[stored[p].action] >= rank)
-        ]
 
     def _list(
         self,
@@ -479,6 +466,7 @@ class WatchlistService:
             tuple(self._repo.page(offset=offset, limit=limit, listed=listed)),
             self._repo.count(listed=listed),
             self._repo.revision(),
+            offset,
         )
 
     def _record(
@@ -505,10 +493,25 @@ class WatchlistService:
         )
 
 
+def _needing(ids: Sequence[str], action: Action, stored: Mapping[str, WatchEntry]) -> list[str]:
+    """Which of ``ids`` a listing with ``action`` changes (new, or made stricter)."""
+    rank = ACTION_RANK[action]
+    return [
+        p
+        for p in ids
+        if not (p in stored and stored[p].listed and ACTION_RANK[stored[p].action] >= rank)
+    ]
+
+
+def listing_action(value: str) -> Action | None:
+    """``value`` as a listing's action, or None when it is not one."""
+    return next((a for a in LISTING_ACTIONS if a == value), None)
+
+
 def _check_action(action: str) -> Action:
-    for allowed in LISTING_ACTIONS:
-        if action == allowed:
-            return allowed
+    found = listing_action(action)
+    if found is not None:
+        return found
     raise InvalidInput(
         'the action of a listing is "review" or "block"', field="action", allowed=LISTING_ACTIONS
     )
@@ -537,6 +540,7 @@ __all__ = [
     "WatchlistService",
     "WatchlistSync",
     "canonical_payee",
+    "listing_action",
     "parse_payee_ids",
     "payee_id_problem",
 ]

@@ -62,8 +62,8 @@ class FakeRepo:
             tuple(e.payee_id for e in changed if not e.listed),
         )
 
-    def listed_from(self, source: str) -> list[str]:
-        return [e.payee_id for e in self.rows.values() if e.listed and e.source == source]
+    def listed_from(self, source: str) -> list[WatchEntry]:
+        return [e for e in self.rows.values() if e.listed and e.source == source]
 
     def record_sync(self, source: str, *, at: str, by: str, revision: int) -> None:
         self.synced = (source, at, by, revision)
