@@ -60,7 +60,9 @@ def run(url: str, var_dir: Path, payees: int, repeats: int) -> dict[str, Any]:
     desk.list_payees(analyst, ids, source="bench")
     imported = time.perf_counter() - started
 
-    model = cast(LoadedModel, SimpleNamespace(artifact=SimpleNamespace(feature_set="hk_payments_v1")))
+    model = cast(
+        LoadedModel, SimpleNamespace(artifact=SimpleNamespace(feature_set="hk_payments_v1"))
+    )
 
     def scoring_process() -> GovernedFraudService:
         # a fresh pseudonymiser each time, so no run reuses another's cached pseudonyms
@@ -107,9 +109,10 @@ def run(url: str, var_dir: Path, payees: int, repeats: int) -> dict[str, Any]:
         _policy, again = other.policy(model)
         full.append(time.perf_counter() - started)
         assert again == watch
+    per_row = _per_row_costs(governed, model, watch, repeats)
     platform.close()
     med_change, med_full = statistics.median(one_change), statistics.median(full)
-    return {
+    return per_row | {
         "payees": payees,
         "import_s": round(imported, 3),
         "import_payees_per_s": round(payees / imported),
@@ -121,6 +124,53 @@ def run(url: str, var_dir: Path, payees: int, repeats: int) -> dict[str, Any]:
         "full_reread_ms": round(med_full * 1e3, 3),
         "full_reread_over_one_change": round(med_full / med_change, 1),
     }
+
+
+def _per_row_costs(
+    governed: Any, model: Any, watch: Any, repeats: int, n: int = 2_000
+) -> dict[str, float]:
+    """What the watch list adds to each scored payment, against what the privacy policy
+    already costs it (pseudonymising its identifiers), on the same rows in this run: the
+    second lookup for payees written in another form than the canonical one (an FPS phone
+    proxy as ``+852-9xxxxxxx``), and its check for payees written canonically (the common
+    case). None of the payees is listed, so no decision changes."""
+    policy = governed.policy(model)[0]
+
+    def rows(form: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "txn_id": f"B{i}",
+                "ts": 1_800_000_000 + i,
+                "customer_id": f"C{i:07d}",
+                "account_id": f"A{i:07d}",
+                "channel": "fps",
+                "payee_id": form.format(i),
+                "payee_proxy_type": "phone",
+                "mcc": 0,
+                "amount": 250.0,
+                "currency": "HKD",
+                "device_id": f"D{i:07d}",
+                "is_overseas": False,
+            }
+            for i in range(n)
+        ]
+
+    out: dict[str, float] = {}
+    for name, form in (("canonical", "A{:08d}"), ("written_otherwise", "+852-9{:07d}")):
+        raw = rows(form)
+        guard, extra = [], []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            guarded = [policy(row) for row in raw]
+            guard.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            governed._other_forms(model, raw, guarded, [], policy, watch)
+            extra.append(time.perf_counter() - started)
+        g, e = statistics.median(guard), statistics.median(extra)
+        out[f"privacy_policy_us_per_row_{name}"] = round(g / n * 1e6, 2)
+        out[f"watch_other_forms_us_per_row_{name}"] = round(e / n * 1e6, 2)
+        out[f"watch_over_privacy_{name}"] = round(e / g, 3)
+    return out
 
 
 def main() -> None:
