@@ -128,6 +128,13 @@ def test_analyst_lists_a_payee_and_compliance_takes_it_off(
     page.wait_for_selector("text=2 payee(s) listed")
     main = page.inner_text("main")
     assert "FPSMULE1" in main and "Take off" not in main, "an analyst cannot take payees off"
+    # the bank's own investigation lists one of them too: both sources are shown
+    page.click("summary:has-text('List payees')")
+    page.fill("textarea[name=payee_ids]", "FPSMULE2")
+    page.fill("input[name=source]", "investigation")
+    page.click("button:has-text('List')")
+    page.wait_for_selector("text=1 payee(s) listed under investigation")
+    assert "also investigation" in page.inner_text("tr:has-text('FPSMULE2')")
     page.screenshot(path=str(tmp_path / "fraud-watchlist.png"), full_page=True)
     page.close()
 

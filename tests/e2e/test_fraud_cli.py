@@ -318,11 +318,15 @@ def test_watchlist_import_show_and_remove(cli_db: Path) -> None:
     code, _out, err = run(
         "fraud", "watchlist", "add", "ACC1", "ACC2", "--source", "x", "--as", "ana"
     )
-    assert code == 0 and "1 payee(s) listed, 1 unchanged" in err
+    assert code == 0 and "2 payee(s) listed, 0 unchanged" in err, "ACC1 under a second source"
+    code, _out, err = run("fraud", "watchlist", "add", "ACC1", "--source", "x", "--as", "ana")
+    assert code == 0 and "0 payee(s) listed, 1 unchanged" in err
     code, out, _err = run("fraud", "watchlist", "show", "--as", "audrey", "--json")
-    assert {e["payee_id"] for e in json.loads(out)["entries"]} == {"ACC1", "ACC2", "FPS91234567"}
+    entries = {e["payee_id"]: e for e in json.loads(out)["entries"]}
+    assert set(entries) == {"ACC1", "ACC2", "FPS91234567"}
+    assert entries["ACC1"]["source"] == "scameter" and entries["ACC1"]["sources"] == ["scameter", "x"]
     code, out, _err = run("fraud", "watchlist", "show", "--as", "audrey")
-    assert code == 0 and "FPS91234567" in out and "revision 2" in out
+    assert code == 0 and "FPS91234567" in out and "revision 2" in out and "(+x)" in out
 
     code, _out, err = run("fraud", "watchlist", "remove", "ACC1", "--as", "ana", "--reason", "ok")
     assert code == 2 and "may not" in err

@@ -131,20 +131,26 @@ async def test_sync_a_scameter_extract_and_read_the_sources(
     r = await client.post(
         f"{URL}/sync", json={"source": "scameter", "payee_ids": ["S2"]}, headers=keys.admin
     )
-    assert r.json()["unlisted"] == 1
+    assert (r.json()["unlisted"], r.json()["still_listed"]) == (1, 0)
     r = await client.post(
         URL,
         json={"payee_ids": ["S2"], "source": "investigation", "action": "block"},
         headers=analyst,
     )
-    assert r.json()["changed"] == 1, "a stricter listing replaces the Scameter one"
+    assert r.json()["changed"] == 1, "a second source's listing"
+    (entry,) = (await client.get(URL, headers=analyst)).json()["entries"]
+    assert (entry["action"], entry["source"], entry["sources"]) == (
+        "block",
+        "investigation",
+        ["investigation", "scameter"],
+    ), "the stricter listing sets the action; the Scameter one stays beside it"
     bad = await client.post(
         URL, json={"payee_ids": ["X"], "source": "s", "action": "allow"}, headers=analyst
     )
     assert bad.status_code == 422
     sources = (await client.get(f"{URL}/sources", headers=keys.auditor)).json()
     by_name = {s["source"]: s for s in sources}
-    assert by_name["scameter"]["listed"] == 0 and by_name["scameter"]["synced_by"] == "admin"
+    assert by_name["scameter"]["listed"] == 1 and by_name["scameter"]["synced_by"] == "admin"
     assert by_name["investigation"]["listed"] == 1
     assert (await client.get(f"{URL}/sources", headers=keys.dev)).status_code == 403
 

@@ -7,8 +7,9 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
+from dualtrack.adapters.db import migrate
 from dualtrack.adapters.fraud_tables import fraud_watchlist
 from dualtrack.adapters.fraud_watchlist_sql import SqlWatchlistChanges, SqlWatchlistRepository
 from dualtrack.bootstrap import Platform, bootstrap
@@ -34,8 +35,11 @@ def test_changes_are_ledgered_with_pseudonyms_and_read_by_revision(
     )
     assert first.to_dict() == {"changed": 2, "unchanged": 0, "revision": 1}
     again = desk.list_payees(people.analyst, ["M2", "M3"], source="investigation")
-    assert again.to_dict() == {"changed": 1, "unchanged": 1, "revision": 2}
+    assert again.to_dict() == {"changed": 2, "unchanged": 0, "revision": 2}
+    same = desk.list_payees(people.analyst, ["M2"], source="investigation", action="review")
+    assert same.to_dict() == {"changed": 0, "unchanged": 1, "revision": 2}
     assert _changes(platform, 0) == (2, {"M1", "M2", "M3"}, set())
+    # M2's second listing is recorded, but its entry (what scoring reads) did not change
     assert _changes(platform, 1) == (2, {"M3"}, set())
     assert _changes(platform, 2) == (2, set(), set())
 
@@ -51,6 +55,7 @@ def test_changes_are_ledgered_with_pseudonyms_and_read_by_revision(
 
     page = desk.page(people.auditor)
     assert page.total == 3 and page.revision == 4
+    assert {e.payee_id: e.sources for e in page.entries}["M2"] == ("investigation", "scameter")
     assert [e.payee_id for e in page.entries] == ["M1", "M3", "M2"], "newest change first"
     assert page.entries[0].unlisted_by is None, "listing again clears the removal"
     with pytest.raises(RoleNotAllowed):
@@ -97,6 +102,14 @@ def test_concurrent_writers_get_distinct_revisions(platform: Platform, people: P
     assert revisions == list(range(1, 13))
     assert _changes(platform, 0)[1] == {f"P{i}" for i in range(12)}
 
+    # writers of the same listing wait for each other: the first lists it, the rest find it
+    def same(i: int) -> int:
+        return desk.list_payees(people.analyst, ["SAME"], source="scameter").changed
+
+    with ThreadPoolExecutor(4) as pool:
+        changed = sorted(pool.map(same, range(8)))
+    assert changed == [0] * 7 + [1]
+
 
 def test_scoring_picks_changes_up_without_a_restart(
     platform: Platform, people: People, settings: Settings
@@ -140,7 +153,7 @@ def test_actions_syncs_and_sources(platform: Platform, people: People, settings:
     desk = wiring.watchlist(platform)
     desk.list_payees(people.analyst, ["MULE1"], source="investigation", action="block")
     day1 = desk.sync_source(people.compliance, ["SCAM1", "SCAM2", "MULE1"], source="scameter")
-    assert (day1.listed, day1.unlisted, day1.unchanged) == (2, 0, 1)
+    assert (day1.listed, day1.unlisted, day1.unchanged) == (3, 0, 0)
     warned, blocked = governed.score(
         [txn("A1", payee_id="SCAM1"), txn("A2", customer="C0000002", payee_id="MULE1")]
     )
@@ -148,7 +161,7 @@ def test_actions_syncs_and_sources(platform: Platform, people: People, settings:
     assert blocked.action == "block" and "payee_on_watchlist" in blocked.rule_hits
 
     day2 = desk.sync_source(people.compliance, ["SCAM2", "SCAM3"], source="scameter")
-    assert (day2.listed, day2.unlisted, day2.unchanged) == (1, 1, 1)
+    assert (day2.listed, day2.unlisted, day2.unchanged, day2.still_listed) == (1, 2, 1, 1)
     later = governed.score([txn("A3", payee_id="SCAM1", offset=60)])[0]
     assert "payee_on_watchlist" not in later.rule_hits, "dropped by the source: off the list"
     with pytest.raises(RoleNotAllowed):
@@ -217,9 +230,76 @@ def test_payees_match_in_any_written_form(platform: Platform, people: People) ->
     hits = ["payee_on_watchlist" in d.rule_hits for d in governed.score(rows)]
     assert hits == [True, True, True, True, False]
     assert {d.action for d in governed.score(rows)[:4]} == {"block"}
-    again = desk.list_payees(people.analyst, ["9123-4567"], source="investigation")
+    again = desk.list_payees(people.analyst, ["9123-4567"], source="scameter")
     assert again.unchanged == 1, "the same payee in another form"
     off = desk.unlist_payees(people.compliance, ["+852 91234567"], reason="cleared")
     assert off.changed == 1
     later = governed.score([txn("F9", customer="C0000099", payee_id="+852-91234567", offset=60)])
     assert "payee_on_watchlist" not in later[0].rule_hits
+
+
+def test_a_payee_two_sources_list_stays_listed_until_both_drop_it(
+    platform: Platform, people: People
+) -> None:
+    """Two feeds and the bank's own investigation: the payee is listed while any of them
+    lists it, with the strictest action; scoring follows each change."""
+    deploy_tiny(platform, people.dev, people.validator, people.compliance)
+    governed = wiring.service(platform)
+    governed.recheck_s = 0.0
+    desk = wiring.watchlist(platform)
+    desk.sync_source(people.compliance, ["SHARED", "ONLY-A"], source="feed-a", action="block")
+    desk.sync_source(people.compliance, ["SHARED"], source="feed-b")
+    desk.list_payees(people.analyst, ["ONLY-A"], source="investigation", action="review")
+
+    def action(txn_id: str, payee: str, offset: int) -> str:
+        decision = governed.score([txn(txn_id, payee_id=payee, offset=offset)])[0]
+        return decision.action if "payee_on_watchlist" in decision.rule_hits else "not listed"
+
+    assert action("S1", "SHARED", 0) == "block"
+    dropped = desk.sync_source(people.compliance, ["OTHER"], source="feed-a", action="block")
+    assert (dropped.unlisted, dropped.still_listed) == (2, 2)
+    assert action("S2", "SHARED", 60) == "review", "feed-b's milder listing is left"
+    assert action("S3", "ONLY-A", 120) == "review", "the bank's own listing is left"
+    entries = {e.payee_id: e for e in desk.page(people.auditor).entries}
+    assert (entries["SHARED"].source, entries["SHARED"].sources) == ("feed-b", ("feed-b",))
+    gone = desk.sync_source(people.compliance, ["OTHER"], source="feed-b")
+    assert (gone.unlisted, gone.still_listed) == (1, 0)
+    assert action("S4", "SHARED", 180) == "not listed"
+    off = {e.payee_id: e for e in desk.page(people.auditor, listed=False).entries}
+    assert off["SHARED"].unlisted_in_sync and "feed-b" in (off["SHARED"].unlisted_reason or "")
+    counts = {s.source: s.listed for s in desk.sources(people.auditor)}
+    assert counts == {"feed-a": 1, "feed-b": 1, "investigation": 1}
+    unlisted = [e for e in platform.ledger.entries() if e.action == "fraud.watchlist_unlisted"]
+    assert [e.payload["still_listed"] for e in unlisted] == [2, 0]
+
+
+def test_the_migration_keeps_each_listed_payee_under_its_source(platform: Platform) -> None:
+    """fraud_0007 on a list stored before it: each listed payee gets its source's listing;
+    payees taken off get none."""
+    row = {
+        "action": "review",
+        "reason": "police alert",
+        "listed_by": "dave",
+        "listed_at": "2026-12-03T10:00:00.000000Z",
+        "unlisted_in_sync": False,
+        "revision": 1,
+    }
+    with platform.engine.begin() as conn:
+        conn.execute(text("DROP TABLE fraud_watchlist_listings"))
+        conn.execute(
+            text("UPDATE alembic_version SET version_num = 'fraud_0006' "
+                 "WHERE version_num = 'fraud_0007'")
+        )  # fmt: skip
+        conn.execute(
+            fraud_watchlist.insert(),
+            [
+                {**row, "payee_id": "KEPT", "listed": True, "source": "scameter"},
+                {**row, "payee_id": "OFF", "listed": False, "source": "scameter"},
+            ],
+        )
+    migrate(platform.settings.resolved_database_url)
+    with platform.engine.connect() as conn:
+        listings = SqlWatchlistRepository(conn).listings(["KEPT", "OFF"])
+    assert list(listings) == ["KEPT"]
+    (kept,) = listings["KEPT"]
+    assert (kept.source, kept.action, kept.listed_by) == ("scameter", "review", "dave")

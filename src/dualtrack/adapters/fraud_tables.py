@@ -137,6 +137,21 @@ fraud_watchlist = Table(
     Index("ix_fraud_watchlist_source_listed", "source", "listed"),
 )
 
+#: Each source's listings behind the watch list (migration ``fraud_0007``): a payee two
+#: sources list has two rows; its ``fraud_watchlist`` row carries the strictest listing's
+#: action. A payee taken off has none.
+fraud_watchlist_listings = Table(
+    "fraud_watchlist_listings",
+    metadata,
+    Column("payee_id", String(128), primary_key=True),
+    Column("source", String(64), primary_key=True),
+    Column("action", String(8), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("listed_by", String(64), nullable=False),
+    Column("listed_at", String(40), nullable=False),
+    Index("ix_fraud_watchlist_listings_source", "source"),
+)
+
 #: The last sync of each source that publishes its whole list (a Scameter extract): when,
 #: by whom and at which list revision it was refreshed.
 fraud_watchlist_sources = Table(

@@ -9,23 +9,31 @@ PostgreSQL.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, text, update
+from sqlalchemy import ColumnElement, Connection, Engine, delete, func, insert, select, text, update
 
 from dualtrack.adapters.fraud_tables import fraud_watchlist as t_watch
+from dualtrack.adapters.fraud_tables import fraud_watchlist_listings as t_listing
 from dualtrack.adapters.fraud_tables import fraud_watchlist_revision as t_revision
 from dualtrack.adapters.fraud_tables import fraud_watchlist_sources as t_sources
 from dualtrack.fraud.domain import Action
-from dualtrack.fraud.watchlist import WatchEntry, WatchlistChanges, WatchSource, listing_action
+from dualtrack.fraud.watchlist import (
+    Listing,
+    WatchEntry,
+    WatchlistChanges,
+    WatchSource,
+    listing_action,
+)
 
 NAME = "fraud.watchlist"
 #: payee IDs per ``IN`` list (bound parameters: SQLite allows 32,766, PostgreSQL 65,535)
 _CHUNK = 1_000
 
 
-def _entry(row: Any) -> WatchEntry:
+def _entry(row: Any, sources: tuple[str, ...] = ()) -> WatchEntry:
     return WatchEntry(
         payee_id=row.payee_id,
         source=row.source,
@@ -39,6 +47,7 @@ def _entry(row: Any) -> WatchEntry:
         unlisted_at=row.unlisted_at,
         unlisted_reason=row.unlisted_reason,
         unlisted_in_sync=bool(row.unlisted_in_sync),
+        sources=sources,
     )
 
 
@@ -77,10 +86,18 @@ class SqlWatchlistRepository:
     def revision(self) -> int:
         return _revision(self._c)
 
+    def lock(self) -> int:
+        # SELECT ... FOR UPDATE takes the revision row's lock until the change commits: a
+        # second writer waits here (PostgreSQL; on SQLite every write transaction begins
+        # IMMEDIATE and holds the database's write lock), so it reads what the first wrote
+        # (two writers listing one payee cannot both insert its listing) and revisions
+        # become visible in order, so a reader never skips one
+        value = self._c.execute(
+            select(t_revision.c.revision).where(t_revision.c.name == NAME).with_for_update()
+        ).scalar()
+        return int(value or 0)
+
     def bump(self) -> int:
-        # UPDATE ... RETURNING takes the row's lock until the change commits: a second
-        # writer waits here (PostgreSQL) or for the database's write lock (SQLite), so
-        # revisions become visible in order and a reader never skips one
         value = self._c.execute(
             update(t_revision)
             .where(t_revision.c.name == NAME)
@@ -98,10 +115,68 @@ class SqlWatchlistRepository:
             chunk = list(payee_ids[start : start + _CHUNK])
             rows = self._c.execute(select(t_watch).where(t_watch.c.payee_id.in_(chunk)))
             found.update((row.payee_id, _entry(row)) for row in rows)
+        return self._with_sources(found)
+
+    def _with_sources(self, entries: dict[str, WatchEntry]) -> dict[str, WatchEntry]:
+        sources = self._sources_of([p for p, e in entries.items() if e.listed])
+        return {p: replace(e, sources=sources.get(p, ())) for p, e in entries.items()}
+
+    def _sources_of(self, payee_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        found: dict[str, list[str]] = {}
+        for start in range(0, len(payee_ids), _CHUNK):
+            chunk = list(payee_ids[start : start + _CHUNK])
+            rows = self._c.execute(
+                select(t_listing.c.payee_id, t_listing.c.source)
+                .where(t_listing.c.payee_id.in_(chunk))
+                .order_by(t_listing.c.payee_id, t_listing.c.source)
+            )
+            for payee_id, source in rows:
+                found.setdefault(payee_id, []).append(source)
+        return {p: tuple(s) for p, s in found.items()}
+
+    def listings(self, payee_ids: Sequence[str]) -> dict[str, builtins.list[Listing]]:
+        found: dict[str, builtins.list[Listing]] = {}
+        for start in range(0, len(payee_ids), _CHUNK):
+            chunk = list(payee_ids[start : start + _CHUNK])
+            rows = self._c.execute(select(t_listing).where(t_listing.c.payee_id.in_(chunk)))
+            for row in rows:
+                found.setdefault(row.payee_id, []).append(
+                    Listing(
+                        row.payee_id,
+                        row.source,
+                        _action(row.action),
+                        row.reason,
+                        row.listed_by,
+                        row.listed_at,
+                    )
+                )
         return found
 
-    def put(self, entries: Sequence[WatchEntry]) -> None:
-        existing = set(self.get([e.payee_id for e in entries]))
+    def add_listings(self, listings: Sequence[Listing]) -> None:
+        rows = [
+            {
+                "payee_id": x.payee_id,
+                "source": x.source,
+                "action": x.action,
+                "reason": x.reason,
+                "listed_by": x.listed_by,
+                "listed_at": x.listed_at,
+            }
+            for x in listings
+        ]
+        for start in range(0, len(rows), _CHUNK):
+            self._c.execute(insert(t_listing), rows[start : start + _CHUNK])
+
+    def drop_listings(self, payee_ids: Sequence[str], *, source: str | None) -> None:
+        for start in range(0, len(payee_ids), _CHUNK):
+            chunk = list(payee_ids[start : start + _CHUNK])
+            where: builtins.list[ColumnElement[bool]] = [t_listing.c.payee_id.in_(chunk)]
+            if source is not None:
+                where.append(t_listing.c.source == source)
+            self._c.execute(delete(t_listing).where(*where))
+
+    def put(self, entries: Sequence[WatchEntry], *, stored: Collection[str]) -> None:
+        existing = set(stored)
         new = [
             {"payee_id": e.payee_id, **_values(e)} for e in entries if e.payee_id not in existing
         ]
@@ -123,7 +198,8 @@ class SqlWatchlistRepository:
             .offset(offset)
             .limit(limit)
         )
-        return [_entry(row) for row in rows]
+        page = {row.payee_id: _entry(row) for row in rows}
+        return builtins.list(self._with_sources(page).values())
 
     def count(self, *, listed: bool) -> int:
         return int(
@@ -136,11 +212,9 @@ class SqlWatchlistRepository:
     def changes(self, after: int) -> WatchlistChanges:
         return changes_after(self._c, after)
 
-    def listed_from(self, source: str) -> builtins.list[WatchEntry]:
-        rows = self._c.execute(
-            select(t_watch).where(t_watch.c.source == source, t_watch.c.listed.is_(True))
-        )
-        return [_entry(row) for row in rows]
+    def listed_from(self, source: str) -> builtins.list[str]:
+        rows = self._c.execute(select(t_listing.c.payee_id).where(t_listing.c.source == source))
+        return [payee_id for (payee_id,) in rows]
 
     def record_sync(self, source: str, *, at: str, by: str, revision: int) -> None:
         values = {"synced_at": at, "synced_by": by, "revision": revision}
@@ -154,9 +228,8 @@ class SqlWatchlistRepository:
         listed = {
             source: (int(count), latest)
             for source, count, latest in self._c.execute(
-                select(t_watch.c.source, func.count(), func.max(t_watch.c.listed_at))
-                .where(t_watch.c.listed.is_(True))
-                .group_by(t_watch.c.source)
+                select(t_listing.c.source, func.count(), func.max(t_listing.c.listed_at))
+                .group_by(t_listing.c.source)
             )
         }
         synced = {row.source: row for row in self._c.execute(select(t_sources))}

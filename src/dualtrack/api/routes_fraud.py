@@ -332,14 +332,16 @@ class WatchlistListing(Strict):
         "block",
         description='What scoring does with a payment to these payees: "review" holds it and '
         "warns the customer (as the HKMA's Suspicious Account Alert does for payees the "
-        'Police\'s Scameter marks "High Risk"); "block" refuses it. Listing a listed payee '
-        "again can make its action stricter, never milder.",
+        'Police\'s Scameter marks "High Risk"); "block" refuses it. A source listing a '
+        "payee it lists already can make its action stricter, never milder. A payee listed "
+        "by several sources has the strictest of their actions.",
     )
 
 
 class WatchlistSyncRequest(Strict):
-    """A source's whole published list (a Scameter extract): payees of that source missing
-    from it come off the watch list (compliance officer or admin)."""
+    """A source's whole published list (a Scameter extract): that source's listings of
+    payees missing from it are dropped, and a payee no other source lists comes off the
+    watch list (compliance officer or admin)."""
 
     source: str = Field(min_length=1, max_length=64)
     payee_ids: list[str] = Field(min_length=1, max_length=MAX_WATCHLIST_SYNC)
@@ -349,8 +351,14 @@ class WatchlistSyncRequest(Strict):
 
 class WatchlistSyncResult(Strict):
     source: str
-    listed: int = Field(description="Payees listed (or made stricter) by this sync.")
-    unlisted: int = Field(description="Payees of this source taken off: not in the new list.")
+    listed: int = Field(description="This source's listings added (or made stricter).")
+    unlisted: int = Field(
+        description="This source's listings dropped: payees not in the new list."
+    )
+    still_listed: int = Field(
+        description="Of the dropped, payees another source still lists: they stay on the "
+        "watch list, with the strictest remaining action."
+    )
     unchanged: int
     held_off: int = Field(
         description="Payees in the list that a person took off the watch list: a sync does "
@@ -368,7 +376,10 @@ class WatchlistRemoval(Strict):
 
 
 class WatchlistEditResult(Strict):
-    changed: int = Field(description="Payees listed (or taken off) by this request.")
+    changed: int = Field(
+        description="Listings added or made stricter under the request's source (payees "
+        "taken off, for a removal)."
+    )
     unchanged: int = Field(description="Payees already in the requested state.")
     revision: int = Field(description="The list's revision after the request.")
 
@@ -397,8 +408,10 @@ def get_watchlist(
 @router.post("/fraud/watchlist", response_model=WatchlistEditResult)
 def list_payees(body: WatchlistListing, platform: PlatformDep, actor: ActorDep) -> dict[str, Any]:
     """Put payees on the watch list (analyst, compliance officer or admin); one ledger entry
-    names them by their keyed pseudonyms. Every scoring process blocks payments to them
-    within about a second, without a restart. Payees already listed are left as they are."""
+    names them by their keyed pseudonyms. Every scoring process applies the listing's
+    action to payments to them within about a second, without a restart. Each source's
+    listing is kept: a payee the Scameter feed lists and an investigation lists too stays
+    listed until both drop it, with the stricter action."""
     edit = wiring.watchlist(platform).list_payees(
         actor, body.payee_ids, source=body.source, reason=body.reason, action=body.action
     )
@@ -410,9 +423,9 @@ def sync_source(
     body: WatchlistSyncRequest, platform: PlatformDep, actor: ActorDep
 ) -> dict[str, Any]:
     """Sync a source that publishes its whole list (compliance officer or admin): its new
-    payees are listed, its payees missing from this list are taken off, and the refresh
-    is recorded; payees listed from other sources are left alone. One transaction; each
-    part ledgered."""
+    payees are listed, its listings of payees missing from this list are dropped (a payee
+    that another source lists stays listed), and the refresh is recorded; other sources'
+    listings are left alone. One transaction; each part ledgered."""
     synced = wiring.watchlist(platform).sync_source(
         actor, body.payee_ids, source=body.source, reason=body.reason, action=body.action
     )
@@ -421,14 +434,16 @@ def sync_source(
 
 @router.get("/fraud/watchlist/sources")
 def watchlist_sources(platform: PlatformDep, actor: ActorDep) -> list[dict[str, Any]]:
-    """Each source of listings: payees listed from it now, its latest listing, and when,
-    by whom and at which revision it was last synced."""
+    """Each source of listings: payees it lists now (a payee two sources list counts for
+    both), its latest listing, and when, by whom and at which revision it was last
+    synced."""
     return [s.to_dict() for s in wiring.watchlist(platform).sources(actor)]
 
 
 @router.post("/fraud/watchlist/remove", response_model=WatchlistEditResult)
 def unlist_payees(body: WatchlistRemoval, platform: PlatformDep, actor: ActorDep) -> dict[str, Any]:
-    """Take payees off the watch list (compliance officer or admin, with a reason). Payee
-    IDs travel in the body, never in the URL, so they stay out of access logs."""
+    """Take payees off the watch list, every source's listing of them (compliance officer
+    or admin, with a reason); a later sync of a feed does not list them again. Payee IDs
+    travel in the body, never in the URL, so they stay out of access logs."""
     edit = wiring.watchlist(platform).unlist_payees(actor, body.payee_ids, reason=body.reason)
     return _edit_json(edit)

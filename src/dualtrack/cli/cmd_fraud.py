@@ -583,7 +583,10 @@ def watchlist_show(
         for col in ("taken off by", "at", "why"):
             table.add_column(col, overflow="fold")
     for e in page.entries:
-        row = [e.payee_id, e.action, e.source, e.listed_by, e.listed_at[:19], e.reason]
+        # a payee other sources list too: "scameter (+investigation)"
+        others = ", ".join(s for s in e.sources if s != e.source)
+        source = f"{e.source} (+{others})" if others else e.source
+        row = [e.payee_id, e.action, source, e.listed_by, e.listed_at[:19], e.reason]
         if removed:
             row += [e.unlisted_by or "", (e.unlisted_at or "")[:19], e.unlisted_reason or ""]
         table.add_row(*row)
@@ -628,16 +631,18 @@ def watchlist_import(
         bool,
         typer.Option(
             "--sync",
-            help="The file is the source's whole list: its payees missing from the file come "
-            "off the watch list (compliance officer or admin).",
+            help="The file is the source's whole list: its listings of payees missing from "
+            "the file are dropped, and payees no other source lists come off the watch list "
+            "(compliance officer or admin).",
         ),
     ] = False,
     actor: str | None = AS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """List every payee in a file, in one transaction: a bad line refuses the whole file
-    (its line number is named, not its text) and nothing is listed. With --sync, also take
-    off the source's payees that the file no longer lists, and record the refresh."""
+    (its line number is named, not its text) and nothing is listed. With --sync, also drop
+    the source's listings of payees that the file no longer lists, and record the
+    refresh."""
     who = acting_user(actor)
     try:
         text = path.read_text(encoding="utf-8")
@@ -658,7 +663,8 @@ def watchlist_import(
             print_json(synced.to_dict())
         else:
             err.print(
-                f"{source}: {synced.listed} payee(s) listed, {synced.unlisted} taken off, "
+                f"{source}: {synced.listed} payee(s) listed, {synced.unlisted} dropped "
+                f"({synced.still_listed} of them still listed by another source), "
                 f"{synced.unchanged} unchanged, {synced.held_off} held off (taken off by "
                 f"hand); watch list revision {synced.revision}"
             )

@@ -22,9 +22,13 @@ warn the customer before they confirm, as the HKMA's Suspicious Account Alert do
 payees that the Police's Scameter marks "High Risk") or ``block`` (a confirmed mule
 account). Listing a listed payee again can make its action stricter, never milder.
 
-A source that publishes its whole list (a Scameter extract each day) is *synced*: the
-payees of that source missing from the new extract come off the list, and the source's
-refresh time is recorded (:meth:`WatchlistService.sync_source`).
+A payee may be listed by several sources at once (the Scameter extract, the bank's own
+investigation), each a :class:`Listing` of its own; the payee is on the list while any
+source lists it, with the strictest of their actions. A source that publishes its whole
+list (a Scameter extract each day) is *synced*: that source's listings of payees missing
+from the new extract are dropped (a payee another source lists stays on the list), and the
+source's refresh time is recorded (:meth:`WatchlistService.sync_source`). Taking a payee
+off by hand drops every source's listing: a compliance decision covers them all.
 
 Who may do what: fraud analysts, compliance officers and admins list payees; only
 compliance officers and admins take a payee off the list (taking one off lets payments to
@@ -35,7 +39,7 @@ senior managers may also read it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -60,8 +64,24 @@ LISTING_ACTIONS: tuple[Action, ...] = ("review", "block")
 
 
 @dataclass(frozen=True, slots=True)
+class Listing:
+    """One source's listing of a payee (a payee listed by two sources has two)."""
+
+    payee_id: str
+    source: str
+    action: Action
+    reason: str
+    listed_by: str
+    listed_at: str
+
+
+@dataclass(frozen=True, slots=True)
 class WatchEntry:
-    """One payee on the list (``listed``) or taken off it (``unlisted_*`` set)."""
+    """One payee on the list (``listed``) or taken off it (``unlisted_*`` set).
+
+    A listed payee's action, source, reason and listing user and time are those of the
+    listing that sets its action (the strictest; of equals, the earliest); ``sources``
+    names every source that lists it now."""
 
     payee_id: str
     source: str
@@ -76,6 +96,7 @@ class WatchEntry:
     unlisted_reason: str | None = None
     #: taken off by a sync (its source dropped it), not by a person
     unlisted_in_sync: bool = False
+    sources: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -83,6 +104,7 @@ class WatchEntry:
             "listed": self.listed,
             "action": self.action,
             "source": self.source,
+            "sources": list(self.sources),
             "reason": self.reason,
             "listed_by": self.listed_by,
             "listed_at": self.listed_at,
@@ -119,7 +141,9 @@ class WatchlistEdit:
 
 @dataclass(frozen=True, slots=True)
 class WatchlistSync:
-    """The outcome of syncing a source with its whole published list."""
+    """The outcome of syncing a source with its whole published list: the source's
+    listings added (or made stricter) and dropped; of the dropped, how many payees another
+    source still lists (``still_listed``: they stay on the list)."""
 
     source: str
     listed: int
@@ -129,12 +153,14 @@ class WatchlistSync:
     synced_at: str
     #: payees in the source's list that a person took off: a sync does not list them again
     held_off: int = 0
+    still_listed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "source": self.source,
             "listed": self.listed,
             "unlisted": self.unlisted,
+            "still_listed": self.still_listed,
             "unchanged": self.unchanged,
             "held_off": self.held_off,
             "revision": self.revision,
@@ -144,8 +170,8 @@ class WatchlistSync:
 
 @dataclass(frozen=True, slots=True)
 class WatchSource:
-    """Where listings come from: how many payees each source has on the list now, its
-    latest listing, and (for a synced source) when, by whom and at which revision it was
+    """Where listings come from: how many payees each source lists now (a payee two
+    sources list counts for both), its latest listing, and (for a synced source) when, by whom and at which revision it was
     last refreshed."""
 
     source: str
@@ -183,18 +209,27 @@ class WatchlistPage:
 
 
 class WatchlistRepository(Protocol):
-    """The stored list. ``bump`` raises the revision and returns it; it is called once per
-    change, inside the change's transaction, and writers of the list wait for each other
-    there, so revisions commit in order."""
+    """The stored list: one entry per payee (what scoring reads, :meth:`changes`) and the
+    sources' listings behind it. A change first calls ``lock``, which makes writers of the
+    list wait for each other until the change commits (so each reads what the one before
+    it wrote, and revisions commit in order) and returns the revision; ``bump`` raises the
+    revision and returns it, once per change that changes something. Entries read by ``get`` and ``page``
+    carry the sources that list them. ``put`` is told which of its payees have an entry
+    already (``stored``: the caller has read them); ``add_listings`` adds listings a
+    source does not have yet (a replaced one is dropped first)."""
 
     def revision(self) -> int: ...
+    def lock(self) -> int: ...
     def bump(self) -> int: ...
     def get(self, payee_ids: Sequence[str]) -> dict[str, WatchEntry]: ...
-    def put(self, entries: Sequence[WatchEntry]) -> None: ...
+    def put(self, entries: Sequence[WatchEntry], *, stored: Collection[str]) -> None: ...
+    def listings(self, payee_ids: Sequence[str]) -> dict[str, list[Listing]]: ...
+    def add_listings(self, listings: Sequence[Listing]) -> None: ...
+    def drop_listings(self, payee_ids: Sequence[str], *, source: str | None) -> None: ...
     def page(self, *, offset: int, limit: int, listed: bool) -> list[WatchEntry]: ...
     def count(self, *, listed: bool) -> int: ...
     def changes(self, after: int) -> WatchlistChanges: ...
-    def listed_from(self, source: str) -> list[WatchEntry]: ...
+    def listed_from(self, source: str) -> list[str]: ...
     def record_sync(self, source: str, *, at: str, by: str, revision: int) -> None: ...
     def sources(self) -> list[WatchSource]: ...
 
@@ -307,18 +342,22 @@ class WatchlistService:
         reason: str = "",
         action: str = "block",
     ) -> WatchlistEdit:
-        """Put payees on the list with ``action``. A payee already listed is left as it
-        is, unless ``action`` is stricter than its own: then the new listing replaces it."""
+        """List payees under ``source`` with ``action``. A payee ``source`` already lists
+        is left as it is, unless ``action`` is stricter: then the new listing replaces the
+        old. Another source's listing of the payee is kept beside it; the payee's action is
+        the strictest of them. ``changed`` counts the listings added or made stricter."""
         _allowed(actor, LIST_ROLES, "list payees on the fraud watch list")
         ids = _check_ids(payee_ids)
         source = _check_text(source, "source", MAX_SOURCE, required=True)
         reason = _check_text(reason, "reason", MAX_REASON, required=False)
         checked = _check_action(action)
-        new = _needing(ids, checked, self._repo.get(ids))
+        held = self._repo.lock()
+        current = self._repo.listings(ids)
+        new = _needing(ids, source, checked, current)
         if not new:
-            return WatchlistEdit(0, len(ids), self._repo.revision())
+            return WatchlistEdit(0, len(ids), held)
         revision = self._repo.bump()
-        self._list(actor, new, source, reason, checked, revision)
+        self._list(actor, new, current, source, reason, checked, revision)
         return WatchlistEdit(len(new), len(ids) - len(new), revision)
 
     def sync_source(
@@ -331,36 +370,47 @@ class WatchlistService:
         action: str = "review",
     ) -> WatchlistSync:
         """Make ``source``'s listings exactly ``payee_ids`` (its whole published list):
-        list the new ones, take off the payees listed from ``source`` that are not in it,
-        and record the refresh (compliance officers and admins: it takes payees off). A
-        payee listed from another source is left to that source. A payee that a person
-        took off the list stays off (``held_off``): a feed does not overrule that decision;
-        listing the payee by hand does."""
+        list the new ones, drop its listings of payees that are not in it, and record the
+        refresh (compliance officers and admins: it takes payees off). A dropped payee
+        that another source lists stays on the list (``still_listed``). A payee that a
+        person took off the list stays off (``held_off``): a feed does not overrule that
+        decision; listing the payee by hand does."""
         _allowed(actor, UNLIST_ROLES, "sync a source of the fraud watch list")
         ids = _check_ids(payee_ids)
         source = _check_text(source, "source", MAX_SOURCE, required=True)
         reason = _check_text(reason, "reason", MAX_REASON, required=False)
         checked = _check_action(action)
+        self._repo.lock()
         stored = self._repo.get(ids)
         held = {
             p
             for p, e in stored.items()
             if not e.listed and e.unlisted_by is not None and not e.unlisted_in_sync
         }
-        new = [p for p in _needing(ids, checked, stored) if p not in held]
+        current = self._repo.listings(ids)
+        new = [p for p in _needing(ids, source, checked, current) if p not in held]
         keep = set(ids)
-        gone = [e for e in self._repo.listed_from(source) if e.payee_id not in keep]
+        gone = [p for p in self._repo.listed_from(source) if p not in keep]
         revision = self._repo.bump()
         now = self._now()
         if new:
-            self._list(actor, new, source, reason, checked, revision, sync=True)
+            self._list(actor, new, current, source, reason, checked, revision, sync=True)
+        off: list[str] = []
         if gone:
-            self._unlist(
-                actor,
-                gone,
-                f"no longer in the {source} list synced at {now}",
+            remaining = self._repo.listings(gone)
+            self._repo.drop_listings(gone, source=source)
+            off = self._settle(
+                {p: [x for x in remaining.get(p, ()) if x.source != source] for p in gone},
                 revision,
-                sync=True,
+                actor=actor,
+                off_reason=f"no longer in the {source} list synced at {now}",
+            )
+            self._record(
+                actor,
+                "fraud.watchlist_unlisted",
+                gone,
+                revision,
+                {"source": source, "sync": True, "still_listed": len(gone) - len(off)},
             )
         self._repo.record_sync(source, at=now, by=actor.username, revision=revision)
         synced = WatchlistSync(
@@ -371,6 +421,7 @@ class WatchlistService:
             revision,
             now,
             held_off=len(held),
+            still_listed=len(gone) - len(off),
         )
         # the refresh itself, even when it changed nothing
         self._audit.record(
@@ -391,6 +442,7 @@ class WatchlistService:
         self,
         actor: Actor,
         payee_ids: Sequence[str],
+        current: Mapping[str, Sequence[Listing]],
         source: str,
         reason: str,
         action: Action,
@@ -399,42 +451,79 @@ class WatchlistService:
         sync: bool = False,
     ) -> None:
         now = self._now()
-        self._repo.put(
-            [
-                WatchEntry(p, source, reason, actor.username, now, revision, action=action)
-                for p in payee_ids
-            ]
+        added = {p: Listing(p, source, action, reason, actor.username, now) for p in payee_ids}
+        replaced = [p for p in payee_ids if any(x.source == source for x in current.get(p, ()))]
+        if replaced:
+            self._repo.drop_listings(replaced, source=source)
+        self._repo.add_listings(list(added.values()))
+        self._settle(
+            {
+                p: [*(x for x in current.get(p, ()) if x.source != source), listing]
+                for p, listing in added.items()
+            },
+            revision,
+            actor=actor,
+            off_reason="",
         )
         extra: dict[str, Any] = {"source": source, "action": action}
         if sync:
             extra["sync"] = True
         self._record(actor, "fraud.watchlist_listed", payee_ids, revision, extra)
 
+    def _settle(
+        self,
+        listings: Mapping[str, Sequence[Listing]],
+        revision: int,
+        *,
+        actor: Actor,
+        off_reason: str,
+    ) -> list[str]:
+        """Write each payee's entry as its listings (after a change) make it: listed with
+        the strictest listing's action, or, with none left, taken off (by a sync, with
+        ``off_reason``). An entry that would not change is not written, so scoring does
+        not read it again. Returns the payees taken off."""
+        stored = self._repo.get(list(listings))
+        writes: list[WatchEntry] = []
+        off: list[str] = []
+        for payee_id, found in listings.items():
+            before = stored.get(payee_id)
+            if found:
+                entry = _entry_of(payee_id, found, revision)
+                if before is None or not before.listed or _sets_other(before, entry):
+                    writes.append(entry)
+            elif before is not None and before.listed:
+                writes.append(
+                    replace(
+                        before,
+                        revision=revision,
+                        listed=False,
+                        unlisted_by=actor.username,
+                        unlisted_at=self._now(),
+                        unlisted_reason=off_reason,
+                        unlisted_in_sync=True,
+                    )
+                )
+                off.append(payee_id)
+        if writes:
+            self._repo.put(writes, stored=stored.keys())
+        return off
+
     def unlist_payees(
         self, actor: Actor, payee_ids: Sequence[str], *, reason: str
     ) -> WatchlistEdit:
-        """Take payees off the list (compliance officers and admins; a reason is needed)."""
+        """Take payees off the list, every source's listing of them (compliance officers
+        and admins; a reason is needed)."""
         _allowed(actor, UNLIST_ROLES, "take payees off the fraud watch list")
         ids = _check_ids(payee_ids)
         reason = _check_text(reason, "reason", MAX_REASON, required=True)
+        held = self._repo.lock()
         stored = self._repo.get(ids)
         listed = [stored[p] for p in ids if p in stored and stored[p].listed]
         if not listed:
-            return WatchlistEdit(0, len(ids), self._repo.revision())
+            return WatchlistEdit(0, len(ids), held)
         revision = self._repo.bump()
-        self._unlist(actor, listed, reason, revision)
-        return WatchlistEdit(len(listed), len(ids) - len(listed), revision)
-
-    def _unlist(
-        self,
-        actor: Actor,
-        entries: Sequence[WatchEntry],
-        reason: str,
-        revision: int,
-        *,
-        sync: bool = False,
-    ) -> None:
         now = self._now()
+        self._repo.drop_listings([e.payee_id for e in listed], source=None)
         self._repo.put(
             [
                 replace(
@@ -444,15 +533,15 @@ class WatchlistService:
                     unlisted_by=actor.username,
                     unlisted_at=now,
                     unlisted_reason=reason,
-                    unlisted_in_sync=sync,
+                    unlisted_in_sync=False,
+                    sources=(),
                 )
-                for e in entries
-            ]
+                for e in listed
+            ],
+            stored=stored.keys(),
         )
-        extra: dict[str, Any] = {"sync": True} if sync else {}
-        self._record(
-            actor, "fraud.watchlist_unlisted", [e.payee_id for e in entries], revision, extra
-        )
+        self._record(actor, "fraud.watchlist_unlisted", [e.payee_id for e in listed], revision, {})
+        return WatchlistEdit(len(listed), len(ids) - len(listed), revision)
 
     def page(
         self, actor: Actor, *, offset: int = 0, limit: int = 100, listed: bool = True
@@ -493,14 +582,47 @@ class WatchlistService:
         )
 
 
-def _needing(ids: Sequence[str], action: Action, stored: Mapping[str, WatchEntry]) -> list[str]:
-    """Which of ``ids`` a listing with ``action`` changes (new, or made stricter)."""
+def _needing(
+    ids: Sequence[str], source: str, action: Action, current: Mapping[str, Sequence[Listing]]
+) -> list[str]:
+    """Which of ``ids`` a listing by ``source`` with ``action`` changes: those ``source``
+    does not list yet, or lists with a milder action."""
     rank = ACTION_RANK[action]
     return [
         p
         for p in ids
-        if not (p in stored and stored[p].listed and ACTION_RANK[stored[p].action] >= rank)
+        if not any(
+            x.source == source and ACTION_RANK[x.action] >= rank for x in current.get(p, ())
+        )
     ]
+
+
+def _entry_of(payee_id: str, listings: Sequence[Listing], revision: int) -> WatchEntry:
+    """A listed payee's entry: the listing that sets its action is the strictest, of
+    equals the earliest (then by source name, so the choice does not depend on order)."""
+    top = min(listings, key=lambda x: (-ACTION_RANK[x.action], x.listed_at, x.source))
+    return WatchEntry(
+        payee_id,
+        top.source,
+        top.reason,
+        top.listed_by,
+        top.listed_at,
+        revision,
+        action=top.action,
+        sources=tuple(sorted({x.source for x in listings})),
+    )
+
+
+def _sets_other(before: WatchEntry, after: WatchEntry) -> bool:
+    """Whether a listed payee's stored entry must be rewritten (``sources`` is read from
+    the listings, not stored with the entry)."""
+    return (before.action, before.source, before.reason, before.listed_by, before.listed_at) != (
+        after.action,
+        after.source,
+        after.reason,
+        after.listed_by,
+        after.listed_at,
+    )
 
 
 def listing_action(value: str) -> Action | None:
@@ -531,6 +653,7 @@ __all__ = [
     "LIST_ROLES",
     "READ_ROLES",
     "UNLIST_ROLES",
+    "Listing",
     "WatchEntry",
     "WatchSource",
     "WatchlistChanges",

@@ -181,7 +181,8 @@ def watchlist_add(
         return _watchlist_page(request, message=exc.message, ok=False)
     return _watchlist_page(
         request,
-        message=f"{edit.changed} payee(s) listed, {edit.unchanged} already listed. "
+        message=f"{edit.changed} payee(s) listed under {source.strip()}, "
+        f"{edit.unchanged} already listed by it. "
         "Scoring applies the change within about a second.",
     )
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+import itertools
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -16,6 +17,7 @@ from dualtrack.fraud.governed import GovernedFraudService, LoadedModel
 from dualtrack.fraud.service import RuleSet
 from dualtrack.fraud.watchlist import (
     LEDGER_REFS,
+    Listing,
     WatchEntry,
     WatchlistChanges,
     WatchlistService,
@@ -32,9 +34,14 @@ def _actor(role: Role) -> Actor:
 class FakeRepo:
     def __init__(self) -> None:
         self.rows: dict[str, WatchEntry] = {}
+        self.by_source: dict[tuple[str, str], Listing] = {}
         self.rev = 0
+        self.writes = 0
 
     def revision(self) -> int:
+        return self.rev
+
+    def lock(self) -> int:
         return self.rev
 
     def bump(self) -> int:
@@ -42,10 +49,31 @@ class FakeRepo:
         return self.rev
 
     def get(self, payee_ids: Sequence[str]) -> dict[str, WatchEntry]:
-        return {p: self.rows[p] for p in payee_ids if p in self.rows}
+        return {p: self._sourced(self.rows[p]) for p in payee_ids if p in self.rows}
 
-    def put(self, entries: Sequence[WatchEntry]) -> None:
-        self.rows.update((e.payee_id, e) for e in entries)
+    def _sourced(self, e: WatchEntry) -> WatchEntry:
+        return replace(e, sources=tuple(sorted(s for p, s in self.by_source if p == e.payee_id)))
+
+    def put(self, entries: Sequence[WatchEntry], *, stored: Collection[str]) -> None:
+        assert {e.payee_id for e in entries if e.payee_id in self.rows} <= set(stored)
+        self.writes += len(entries)
+        self.rows.update((e.payee_id, replace(e, sources=())) for e in entries)
+
+    def listings(self, payee_ids: Sequence[str]) -> dict[str, list[Listing]]:
+        found: dict[str, list[Listing]] = {}
+        for (p, _s), x in self.by_source.items():
+            if p in payee_ids:
+                found.setdefault(p, []).append(x)
+        return found
+
+    def add_listings(self, listings: Sequence[Listing]) -> None:
+        assert not {(x.payee_id, x.source) for x in listings} & set(self.by_source)
+        self.by_source.update(((x.payee_id, x.source), x) for x in listings)
+
+    def drop_listings(self, payee_ids: Sequence[str], *, source: str | None) -> None:
+        for key in [k for k in self.by_source if k[0] in payee_ids]:
+            if source is None or key[1] == source:
+                del self.by_source[key]
 
     def page(self, *, offset: int, limit: int, listed: bool) -> list[WatchEntry]:
         found = [e for e in self.rows.values() if e.listed is listed]
@@ -62,8 +90,8 @@ class FakeRepo:
             tuple(e.payee_id for e in changed if not e.listed),
         )
 
-    def listed_from(self, source: str) -> list[WatchEntry]:
-        return [e for e in self.rows.values() if e.listed and e.source == source]
+    def listed_from(self, source: str) -> list[str]:
+        return [p for p, s in self.by_source if s == source]
 
     def record_sync(self, source: str, *, at: str, by: str, revision: int) -> None:
         self.synced = (source, at, by, revision)
@@ -250,16 +278,18 @@ def test_listing_actions_and_syncing_a_source() -> None:
         service.list_payees(analyst, ["A"], source="scameter", action="allow")
     service.list_payees(analyst, ["OWN1"], source="investigation", action="block")
     first = service.sync_source(officer, ["S1", "S2", "OWN1"], source="scameter")
-    assert (first.listed, first.unlisted, first.unchanged) == (2, 0, 1)
+    assert (first.listed, first.unlisted, first.unchanged) == (3, 0, 0)
     assert repo.rows["S1"].action == "review", "a sync lists with review by default"
-    assert repo.rows["OWN1"].source == "investigation", "a milder listing leaves it alone"
+    own = repo.get(["OWN1"])["OWN1"]
+    assert (own.source, own.action) == ("investigation", "block"), "the stricter listing sets it"
+    assert own.sources == ("investigation", "scameter")
     with pytest.raises(RoleNotAllowed):
         service.sync_source(analyst, ["S1"], source="scameter")
     second = service.sync_source(officer, ["S2", "S3"], source="scameter")
-    assert (second.listed, second.unlisted, second.unchanged) == (1, 1, 1)
+    assert (second.listed, second.unlisted, second.still_listed, second.unchanged) == (1, 2, 1, 1)
     assert not repo.rows["S1"].listed and repo.rows["S1"].unlisted_by == officer.username
     assert "no longer in the scameter list" in (repo.rows["S1"].unlisted_reason or "")
-    assert repo.rows["OWN1"].listed, "another source's payee is left to that source"
+    assert repo.get(["OWN1"])["OWN1"].sources == ("investigation",), "still listed by the bank"
     assert repo.synced == ("scameter", "T", officer.username, second.revision)
     assert [r["action"] for r in ledger.records[-3:]] == [
         "fraud.watchlist_listed",
@@ -267,7 +297,8 @@ def test_listing_actions_and_syncing_a_source() -> None:
         "fraud.watchlist_synced",
     ]
     assert all(r["payload"].get("sync") for r in ledger.records[-3:-1])
-    assert ledger.records[-1]["payload"]["unlisted"] == 1
+    assert ledger.records[-1]["payload"]["unlisted"] == 2
+    assert ledger.records[-2]["payload"]["still_listed"] == 1
     # a person's decision to take a payee off is not overruled by the feed
     service.unlist_payees(officer, ["S2"], reason="police confirmed the account is clean")
     third = service.sync_source(officer, ["S2", "S3", "S1"], source="scameter")
@@ -275,6 +306,46 @@ def test_listing_actions_and_syncing_a_source() -> None:
     assert not repo.rows["S2"].listed and repo.rows["S1"].listed, "dropped by a sync: back"
     service.list_payees(analyst, ["S2"], source="investigation")
     assert repo.rows["S2"].listed, "listing by hand lists it again"
+
+
+def test_a_payee_stays_listed_while_any_source_lists_it() -> None:
+    repo, ledger, ticks = FakeRepo(), FakeLedger(), itertools.count()
+    service = WatchlistService(repo, ledger, str, lambda: f"2026-12-04T03:{next(ticks):02d}")
+    officer, analyst = _actor(Role.COMPLIANCE_OFFICER), _actor(Role.ANALYST)
+    service.sync_source(officer, ["P", "Q"], source="scameter")
+    entry, writes, revision = repo.rows["P"], repo.writes, repo.rev
+    # the bank's own listing of a payee the feed already lists is recorded...
+    edit = service.list_payees(analyst, ["P"], source="investigation", action="review")
+    assert (edit.changed, edit.unchanged) == (1, 0)
+    assert ledger.records[-1]["payload"]["source"] == "investigation"
+    assert repo.get(["P"])["P"].sources == ("investigation", "scameter")
+    # ...without rewriting the payee's entry, which scoring would read again
+    assert repo.writes == writes and repo.rows["P"] == entry
+    assert repo.changes(revision) == WatchlistChanges(repo.rev)
+    # the feed dropping it leaves the bank's listing in force
+    after = repo.rev
+    service.sync_source(officer, ["Q"], source="scameter")
+    p = repo.get(["P"])["P"]
+    assert p.listed and (p.source, p.sources, p.listed_by) == (
+        "investigation",
+        ("investigation",),
+        analyst.username,
+    )
+    assert repo.changes(after).unlisted == ()
+    # a stricter source sets the action; when it drops the payee, the milder one is back
+    service.sync_source(officer, ["Q"], source="hkma-feed", action="block")
+    assert repo.rows["Q"].action == "block"
+    after = repo.rev
+    service.sync_source(officer, ["P"], source="hkma-feed", action="block")
+    changes = repo.changes(after)
+    assert ("Q", "review") in changes.listed and ("P", "block") in changes.listed
+    # a person taking the payee off drops every source's listing, and feeds stay off it
+    service.unlist_payees(officer, ["P"], reason="account closed by the police")
+    assert repo.listings(["P"]) == {} and not repo.rows["P"].listed
+    held = service.sync_source(officer, ["P"], source="hkma-feed", action="block")
+    assert (held.held_off, repo.rows["P"].listed) == (1, False)
+    assert service.list_payees(analyst, ["P"], source="investigation").changed == 1
+    assert repo.rows["P"].listed and repo.rows["P"].unlisted_by is None
 
 
 def test_watch_map_agrees_with_a_plain_dict_through_changes_and_compactions(

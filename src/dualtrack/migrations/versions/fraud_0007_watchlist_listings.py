@@ -1,0 +1,50 @@
+"""fraud: a payee may be on the watch list under several sources at once
+
+Until now a payee had one listing with one source: a payee the Scameter extract and the
+bank's own investigation both named was recorded under whichever listed it first, so when
+that source dropped it (a sync), it came off the list though the other still named it,
+and an analyst's listing of a payee already listed from a feed was not recorded at all.
+``fraud_watchlist_listings`` keeps each source's listing; the payee stays listed while any
+source lists it, with the strictest action. The rows are filled from the listed payees'
+current listings.
+
+Revision ID: fraud_0007
+Revises: fraud_0006
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "fraud_0007"
+down_revision = "fraud_0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "fraud_watchlist_listings",
+        sa.Column("payee_id", sa.String(128), nullable=False),
+        sa.Column("source", sa.String(64), nullable=False),
+        sa.Column("action", sa.String(8), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("listed_by", sa.String(64), nullable=False),
+        sa.Column("listed_at", sa.String(40), nullable=False),
+        sa.PrimaryKeyConstraint("payee_id", "source", name=op.f("pk_fraud_watchlist_listings")),
+    )
+    op.create_index(
+        "ix_fraud_watchlist_listings_source", "fraud_watchlist_listings", ["source"]
+    )
+    op.execute(
+        "INSERT INTO fraud_watchlist_listings"
+        " (payee_id, source, action, reason, listed_by, listed_at)"
+        " SELECT payee_id, source, action, reason, listed_by, listed_at"
+        " FROM fraud_watchlist WHERE listed"
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_fraud_watchlist_listings_source", table_name="fraud_watchlist_listings")
+    op.drop_table("fraud_watchlist_listings")
