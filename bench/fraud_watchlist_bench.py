@@ -14,6 +14,11 @@ PostgreSQL.
    that applies it: median of ``--repeats``. Its baseline, in the same run, is
    ``full_reread``: reading and shaping the whole list again, which is what a process that
    re-read the list on each change (or the file-based list, on each restart) pays.
+5. ``sync``: a feed that publishes its whole list (Scameter-style), ``--payees`` payees of
+   its own, synced by a compliance officer once (``sync_first_s``) and then again with 1%
+   of them replaced, as a daily extract would be (``sync_daily_s``: the whole list read,
+   1% listed, 1% dropped), then the check that brings a scoring process up to date with
+   that day's changes (``poll_after_daily_sync_ms``). One run each.
 
 Prints one JSON object.
 """
@@ -110,9 +115,10 @@ def run(url: str, var_dir: Path, payees: int, repeats: int) -> dict[str, Any]:
         full.append(time.perf_counter() - started)
         assert again == watch
     per_row = _per_row_costs(governed, model, watch, repeats)
+    synced = _sync_costs(platform, desk, governed, model, payees)
     platform.close()
     med_change, med_full = statistics.median(one_change), statistics.median(full)
-    return per_row | {
+    return per_row | synced | {
         "payees": payees,
         "import_s": round(imported, 3),
         "import_payees_per_s": round(payees / imported),
@@ -171,6 +177,43 @@ def _per_row_costs(
         out[f"watch_other_forms_us_per_row_{name}"] = round(e / n * 1e6, 2)
         out[f"watch_over_privacy_{name}"] = round(e / g, 3)
     return out
+
+
+def _sync_costs(
+    platform: Any, desk: Any, governed: Any, model: Any, payees: int
+) -> dict[str, float]:
+    from dualtrack.identity.domain import Actor, Role
+
+    officer = Actor.of(
+        platform.identity.create_user(
+            Actor.system("bench"),
+            username="carol",
+            display_name="Carol",
+            role=Role.COMPLIANCE_OFFICER,
+            password="x" * 16,
+        )
+    )
+    feed = [f"SCAM-{i:09d}" for i in range(payees)]
+    started = time.perf_counter()
+    first = desk.sync_source(officer, feed, source="feed")
+    sync_first = time.perf_counter() - started
+    assert first.listed == payees
+    governed.policy(model)
+    turnover = payees // 100
+    daily = feed[turnover:] + [f"SCAM-NEW-{i:09d}" for i in range(turnover)]
+    started = time.perf_counter()
+    second = desk.sync_source(officer, daily, source="feed")
+    sync_daily = time.perf_counter() - started
+    assert (second.listed, second.unlisted) == (turnover, turnover)
+    started = time.perf_counter()
+    governed.policy(model)
+    poll = time.perf_counter() - started
+    return {
+        "sync_first_s": round(sync_first, 3),
+        "sync_daily_s": round(sync_daily, 3),
+        "sync_daily_turnover": turnover,
+        "poll_after_daily_sync_ms": round(poll * 1e3, 3),
+    }
 
 
 def main() -> None:

@@ -212,9 +212,19 @@ class SqlWatchlistRepository:
     def changes(self, after: int) -> WatchlistChanges:
         return changes_after(self._c, after)
 
-    def listed_from(self, source: str) -> builtins.list[str]:
-        rows = self._c.execute(select(t_listing.c.payee_id).where(t_listing.c.source == source))
-        return [payee_id for (payee_id,) in rows]
+    def listed_from(self, source: str) -> dict[str, Action]:
+        rows = self._c.execute(
+            select(t_listing.c.payee_id, t_listing.c.action).where(t_listing.c.source == source)
+        )
+        return {payee_id: _action(action) for payee_id, action in rows}
+
+    def taken_off_by_hand(self) -> set[str]:
+        rows = self._c.execute(
+            select(t_watch.c.payee_id).where(
+                t_watch.c.listed.is_(False), t_watch.c.unlisted_in_sync.is_(False)
+            )
+        )
+        return set(rows.scalars())
 
     def record_sync(self, source: str, *, at: str, by: str, revision: int) -> None:
         values = {"synced_at": at, "synced_by": by, "revision": revision}

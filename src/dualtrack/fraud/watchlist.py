@@ -229,7 +229,8 @@ class WatchlistRepository(Protocol):
     def page(self, *, offset: int, limit: int, listed: bool) -> list[WatchEntry]: ...
     def count(self, *, listed: bool) -> int: ...
     def changes(self, after: int) -> WatchlistChanges: ...
-    def listed_from(self, source: str) -> list[str]: ...
+    def listed_from(self, source: str) -> dict[str, Action]: ...
+    def taken_off_by_hand(self) -> set[str]: ...
     def record_sync(self, source: str, *, at: str, by: str, revision: int) -> None: ...
     def sources(self) -> list[WatchSource]: ...
 
@@ -381,16 +382,19 @@ class WatchlistService:
         reason = _check_text(reason, "reason", MAX_REASON, required=False)
         checked = _check_action(action)
         self._repo.lock()
-        stored = self._repo.get(ids)
-        held = {
+        # a sync reads the source's listings and the payees taken off by hand, not each
+        # payee's rows: a daily extract is mostly the payees it had the day before
+        held = self._repo.taken_off_by_hand().intersection(ids)
+        mine = self._repo.listed_from(source)
+        rank = ACTION_RANK[checked]
+        new = [
             p
-            for p, e in stored.items()
-            if not e.listed and e.unlisted_by is not None and not e.unlisted_in_sync
-        }
-        current = self._repo.listings(ids)
-        new = [p for p in _needing(ids, source, checked, current) if p not in held]
+            for p in ids
+            if p not in held and not (p in mine and ACTION_RANK[mine[p]] >= rank)
+        ]
+        current = self._repo.listings(new) if new else {}
         keep = set(ids)
-        gone = [p for p in self._repo.listed_from(source) if p not in keep]
+        gone = [p for p in mine if p not in keep]
         revision = self._repo.bump()
         now = self._now()
         if new:

@@ -13,6 +13,7 @@ from typing import Any, cast
 import pytest
 
 from dualtrack.errors import InvalidInput, RoleNotAllowed
+from dualtrack.fraud.domain import Action
 from dualtrack.fraud.governed import GovernedFraudService, LoadedModel
 from dualtrack.fraud.service import RuleSet
 from dualtrack.fraud.watchlist import (
@@ -90,8 +91,11 @@ class FakeRepo:
             tuple(e.payee_id for e in changed if not e.listed),
         )
 
-    def listed_from(self, source: str) -> list[str]:
-        return [p for p, s in self.by_source if s == source]
+    def listed_from(self, source: str) -> dict[str, Action]:
+        return {p: x.action for (p, s), x in self.by_source.items() if s == source}
+
+    def taken_off_by_hand(self) -> set[str]:
+        return {p for p, e in self.rows.items() if not e.listed and not e.unlisted_in_sync}
 
     def record_sync(self, source: str, *, at: str, by: str, revision: int) -> None:
         self.synced = (source, at, by, revision)
@@ -353,7 +357,6 @@ def test_watch_map_agrees_with_a_plain_dict_through_changes_and_compactions(
 ) -> None:
     import random
 
-    from dualtrack.fraud.domain import Action
     from dualtrack.fraud.governed import WatchMap
 
     monkeypatch.setattr(WatchMap, "COMPACT", 16)
