@@ -4,11 +4,14 @@ why it was flagged, and confirms it; the demo feed scores more simulated payment
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
+from dualtrack.adapters.fraud_tables import fraud_watchlist_listings
 from dualtrack.api.app import create_app
 from dualtrack.bootstrap import bootstrap
 from dualtrack.config import Settings
@@ -63,6 +66,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )[0]
     assert held.action == "review"
     wiring.cases(platform).record_customer_response(people["ana"], "H1", "cancelled", "mobile_app")
+    # the bank's own listing, with a review date that has come (set in the table: a month
+    # passes)
+    tomorrow = (datetime.now(UTC) + timedelta(hours=32)).date().isoformat()
+    wiring.watchlist(platform).list_payees(
+        people["ana"], ["OWNDUE"], source="investigation", review_by=tomorrow
+    )
+    with platform.engine.begin() as conn:
+        conn.execute(
+            update(fraud_watchlist_listings)
+            .where(fraud_watchlist_listings.c.payee_id == "OWNDUE")
+            .values(review_by="2026-01-01")
+        )
     with serve(create_app(platform=platform)) as url:
         yield url
     platform.close()
@@ -144,7 +159,16 @@ def test_analyst_lists_a_payee_and_compliance_takes_it_off(
     page.fill(f"{row} >> input[name=reason]", "cleared by the police")
     page.click(f"{row} >> button:has-text('Take off')")
     page.wait_for_selector("text=The payee was taken off the list")
-    assert page.inner_text("#watch-total") == "2", "SCAMHELD and FPSMULE2 remain"
+    assert page.inner_text("#watch-total") == "3", "SCAMHELD, FPSMULE2 and OWNDUE remain"
+    # a listing due for review: the compliance officer keeps it, with the next review date
+    assert "Due for review (1)" in page.inner_text("main")
+    due = "#watch-due-list tr:has-text('OWNDUE')"
+    next_review = (datetime.now(UTC) + timedelta(days=90)).date().isoformat()
+    page.fill(f"{due} >> input[name=next_review]", next_review)
+    page.fill(f"{due} >> input[name=note]", "police case still open")
+    page.click(f"{due} >> button:has-text('Keep listed')")
+    page.wait_for_selector("text=The listing by investigation stays listed")
+    assert "Due for review" not in page.inner_text("main")
     page.close()
 
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 import pytest
+from sqlalchemy import update
 from typer.testing import CliRunner
 
+from dualtrack.adapters.fraud_tables import fraud_watchlist_listings
 from dualtrack.cli import common
 from dualtrack.cli.main import app
 from tests.fraud_support import txn
@@ -324,7 +327,10 @@ def test_watchlist_import_show_and_remove(cli_db: Path) -> None:
     code, out, _err = run("fraud", "watchlist", "show", "--as", "audrey", "--json")
     entries = {e["payee_id"]: e for e in json.loads(out)["entries"]}
     assert set(entries) == {"ACC1", "ACC2", "FPS91234567"}
-    assert entries["ACC1"]["source"] == "scameter" and entries["ACC1"]["sources"] == ["scameter", "x"]
+    assert entries["ACC1"]["source"] == "scameter" and entries["ACC1"]["sources"] == [
+        "scameter",
+        "x",
+    ]
     code, out, _err = run("fraud", "watchlist", "show", "--as", "audrey")
     assert code == 0 and "FPS91234567" in out and "revision 2" in out and "(+x)" in out
 
@@ -357,3 +363,38 @@ def test_watchlist_import_show_and_remove(cli_db: Path) -> None:
     assert by_name["scameter"]["synced_by"] == "carol" and by_name["scameter"]["listed"] == 2
     code, out, _err = run("fraud", "watchlist", "sources", "--as", "audrey")
     assert code == 0 and "scameter" in out
+
+
+def test_watchlist_review_dates(cli_db: Path) -> None:
+    today = (datetime.now(UTC) + timedelta(hours=8)).date()
+    later = (today + timedelta(days=30)).isoformat()
+    add = ("fraud", "watchlist", "add", "OWN-7", "--source", "investigation", "--as", "ana")
+    code, _out, err = run(*add, "--review-by", today.isoformat())
+    assert code == 2 and "review date must be after today" in err
+    code, _out, err = run(*add, "--review-by", "next month")
+    assert code == 2 and "YYYY-MM-DD" in err
+    lst = cli_db / "own.txt"
+    lst.write_text("OWN-8\n", encoding="utf-8")
+    code, _out, err = run(
+        "fraud", "watchlist", "import", str(lst), "--source", "x", "--sync",
+        "--review-by", later, "--as", "carol",
+    )  # fmt: skip
+    assert code == 2 and "--review-by" in err
+    code, _out, _err = run(*add, "--review-by", later)
+    assert code == 0
+    code, out, _err = run("fraud", "watchlist", "due", "--as", "audrey", "--json")
+    assert code == 0 and json.loads(out)["total"] == 0
+
+    with common.platform().engine.begin() as conn:  # a month passes
+        conn.execute(update(fraud_watchlist_listings).values(review_by=today.isoformat()))
+    code, out, _err = run("fraud", "watchlist", "due", "--as", "audrey")
+    assert code == 0 and "OWN7" in out and "(1)" in out
+    review = ("fraud", "watchlist", "review", "OWN-7", "--source", "investigation")
+    code, _out, err = run(*review, "--as", "carol")
+    assert code == 2 and "--next" in err
+    code, _out, err = run(*review, "--next", later, "--as", "ana")
+    assert code == 2 and "may not" in err
+    code, _out, err = run(*review, "--next", later, "--note", "case open", "--as", "carol")
+    assert code == 0 and "1 payee(s) kept" in err
+    code, out, _err = run("fraud", "watchlist", "due", "--as", "audrey", "--json")
+    assert json.loads(out)["total"] == 0

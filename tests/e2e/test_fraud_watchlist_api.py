@@ -4,10 +4,13 @@ bad input, nothing personal in the ledger, and scoring that follows it without a
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from sqlalchemy import update
 
+from dualtrack.adapters.fraud_tables import fraud_watchlist_listings
 from dualtrack.bootstrap import Platform
 from dualtrack.fraud import wiring
 from tests.conftest import People
@@ -194,3 +197,44 @@ async def test_the_customers_answer_to_a_warning_is_kept_once_and_shown_in_the_c
     entries = [e for e in scoring.ledger.entries() if e.action == "fraud.customer_response"]
     assert len(entries) == 1 and entries[0].subject_id == "R1"
     assert entries[0].payload["response"] == "cancelled"
+
+
+async def test_listings_come_due_for_review_and_compliance_keeps_them(
+    client: httpx.AsyncClient, keys: Keys, analyst: dict[str, str], platform: Platform
+) -> None:
+    hk_today = (datetime.now(UTC) + timedelta(hours=8)).date()
+    body = {
+        "payee_ids": ["OWN-1", "OWN-2"],
+        "source": "investigation",
+        "review_by": (hk_today + timedelta(days=30)).isoformat(),
+    }
+    for bad in (hk_today.isoformat(), "2027-13-01", "soon"):
+        r = await client.post(URL, json={**body, "review_by": bad}, headers=analyst)
+        assert r.status_code in (400, 422), r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+    assert (await client.get(URL, headers=analyst)).json()["total"] == 0
+    assert (await client.post(URL, json=body, headers=analyst)).json()["changed"] == 2
+    due = (await client.get(f"{URL}/due", headers=keys.auditor)).json()
+    assert (due["today"], due["total"]) == (hk_today.isoformat(), 0)
+
+    # a month passes
+    with platform.engine.begin() as conn:
+        conn.execute(update(fraud_watchlist_listings).values(review_by=hk_today.isoformat()))
+    due = (await client.get(f"{URL}/due", headers=keys.auditor)).json()
+    assert [x["payee_id"] for x in due["listings"]] == ["OWN1", "OWN2"], "canonical forms"
+    assert due["listings"][0]["listed_by"] == "ana"
+
+    review = {
+        "payee_ids": ["OWN-1"],
+        "source": "investigation",
+        "next_review": (hk_today + timedelta(days=90)).isoformat(),
+        "note": "the police case is still open",
+    }
+    assert (await client.post(f"{URL}/review", json=review, headers=analyst)).status_code == 403
+    r = await client.post(f"{URL}/review", json=review, headers=keys.compliance)
+    assert r.status_code == 200 and r.json()["changed"] == 1, r.text
+    due = (await client.get(f"{URL}/due", headers=keys.auditor)).json()
+    assert [x["payee_id"] for x in due["listings"]] == ["OWN2"]
+    reviewed = [e for e in platform.ledger.entries() if e.action == "fraud.watchlist_reviewed"]
+    assert len(reviewed) == 1 and "OWN1" not in json.dumps(reviewed[0].payload)
+    assert "police case" not in json.dumps(reviewed[0].payload)

@@ -149,7 +149,13 @@ fraud_watchlist_listings = Table(
     Column("reason", Text, nullable=False),
     Column("listed_by", String(64), nullable=False),
     Column("listed_at", String(40), nullable=False),
+    # the date (YYYY-MM-DD, Hong Kong) by which someone must review the listing, if any
+    Column("review_by", String(10), nullable=True),
+    Column("reviewed_by", String(64), nullable=True),
+    Column("reviewed_at", String(40), nullable=True),
+    Column("review_note", Text, nullable=True),
     Index("ix_fraud_watchlist_listings_source", "source"),
+    Index("ix_fraud_watchlist_listings_review_by", "review_by"),
 )
 
 #: The last sync of each source that publishes its whole list (a Scameter extract): when,

@@ -51,6 +51,21 @@ def _entry(row: Any, sources: tuple[str, ...] = ()) -> WatchEntry:
     )
 
 
+def _listing(row: Any) -> Listing:
+    return Listing(
+        row.payee_id,
+        row.source,
+        _action(row.action),
+        row.reason,
+        row.listed_by,
+        row.listed_at,
+        review_by=row.review_by,
+        reviewed_by=row.reviewed_by,
+        reviewed_at=row.reviewed_at,
+        review_note=row.review_note,
+    )
+
+
 def _action(value: str) -> Action:
     # a value this code never writes is read as the strictest action
     return listing_action(value) or "block"
@@ -140,16 +155,7 @@ class SqlWatchlistRepository:
             chunk = list(payee_ids[start : start + _CHUNK])
             rows = self._c.execute(select(t_listing).where(t_listing.c.payee_id.in_(chunk)))
             for row in rows:
-                found.setdefault(row.payee_id, []).append(
-                    Listing(
-                        row.payee_id,
-                        row.source,
-                        _action(row.action),
-                        row.reason,
-                        row.listed_by,
-                        row.listed_at,
-                    )
-                )
+                found.setdefault(row.payee_id, []).append(_listing(row))
         return found
 
     def add_listings(self, listings: Sequence[Listing]) -> None:
@@ -161,6 +167,10 @@ class SqlWatchlistRepository:
                 "reason": x.reason,
                 "listed_by": x.listed_by,
                 "listed_at": x.listed_at,
+                "review_by": x.review_by,
+                "reviewed_by": x.reviewed_by,
+                "reviewed_at": x.reviewed_at,
+                "review_note": x.review_note,
             }
             for x in listings
         ]
@@ -217,6 +227,39 @@ class SqlWatchlistRepository:
             select(t_listing.c.payee_id, t_listing.c.action).where(t_listing.c.source == source)
         )
         return {payee_id: _action(action) for payee_id, action in rows}
+
+    def set_review(
+        self,
+        payee_ids: Sequence[str],
+        *,
+        source: str,
+        review_by: str,
+        by: str,
+        at: str,
+        note: str,
+    ) -> int:
+        changed = 0
+        for start in range(0, len(payee_ids), _CHUNK):
+            chunk = list(payee_ids[start : start + _CHUNK])
+            done = self._c.execute(
+                update(t_listing)
+                .where(t_listing.c.payee_id.in_(chunk), t_listing.c.source == source)
+                .values(review_by=review_by, reviewed_by=by, reviewed_at=at, review_note=note)
+            )
+            changed += done.rowcount
+        return changed
+
+    def due(self, *, on: str, offset: int, limit: int) -> tuple[builtins.list[Listing], int]:
+        where = t_listing.c.review_by <= on  # ISO dates compare as text
+        rows = self._c.execute(
+            select(t_listing)
+            .where(where)
+            .order_by(t_listing.c.review_by, t_listing.c.payee_id, t_listing.c.source)
+            .offset(offset)
+            .limit(limit)
+        )
+        total = self._c.execute(select(func.count()).select_from(t_listing).where(where))
+        return [_listing(row) for row in rows], int(total.scalar() or 0)
 
     def taken_off_by_hand(self) -> set[str]:
         rows = self._c.execute(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -336,6 +337,12 @@ class WatchlistListing(Strict):
         "payee it lists already can make its action stricter, never milder. A payee listed "
         "by several sources has the strictest of their actions.",
     )
+    review_by: date | None = Field(
+        None,
+        description="Optional: the date (Hong Kong) by which someone must review these "
+        "listings; after today and within three years. Listings past it are listed by "
+        "`GET /api/v1/fraud/watchlist/due` and stay in force until reviewed or taken off.",
+    )
 
 
 class WatchlistSyncRequest(Strict):
@@ -366,6 +373,16 @@ class WatchlistSyncResult(Strict):
     )
     revision: int
     synced_at: str
+
+
+class WatchlistReview(Strict):
+    """Keep a source's listings after a review, to be reviewed again by ``next_review``
+    (compliance officer or admin)."""
+
+    payee_ids: list[str] = Field(min_length=1, max_length=MAX_WATCHLIST_CHANGE)
+    source: str = Field(min_length=1, max_length=64, description="The source whose listings.")
+    next_review: date = Field(description="After today and within three years.")
+    note: str = Field("", max_length=500, description="Why they stay (kept with the listing).")
 
 
 class WatchlistRemoval(Strict):
@@ -413,7 +430,44 @@ def list_payees(body: WatchlistListing, platform: PlatformDep, actor: ActorDep) 
     listing is kept: a payee the Scameter feed lists and an investigation lists too stays
     listed until both drop it, with the stricter action."""
     edit = wiring.watchlist(platform).list_payees(
-        actor, body.payee_ids, source=body.source, reason=body.reason, action=body.action
+        actor,
+        body.payee_ids,
+        source=body.source,
+        reason=body.reason,
+        action=body.action,
+        review_by=body.review_by.isoformat() if body.review_by else None,
+    )
+    return _edit_json(edit)
+
+
+@router.get("/fraud/watchlist/due")
+def watchlist_due(
+    platform: PlatformDep,
+    actor: ActorDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """Listings whose review date is today (Hong Kong) or earlier, earliest first: each
+    with its payee, source, action, reason, who listed it and who last reviewed it. They
+    stay in force until a compliance officer keeps them (`POST .../watchlist/review`) or
+    takes the payee off."""
+    return wiring.watchlist(platform).due(actor, offset=offset, limit=limit).to_dict()
+
+
+@router.post("/fraud/watchlist/review", response_model=WatchlistEditResult)
+def review_listings(
+    body: WatchlistReview, platform: PlatformDep, actor: ActorDep
+) -> dict[str, Any]:
+    """Keep a source's listings of these payees after a review, with the next review date
+    (compliance officer or admin); ledgered as `fraud.watchlist_reviewed`. What scoring
+    does does not change. `changed`: listings kept; `unchanged`: payees the source does
+    not list."""
+    edit = wiring.watchlist(platform).review(
+        actor,
+        body.payee_ids,
+        source=body.source,
+        next_review=body.next_review.isoformat(),
+        note=body.note,
     )
     return _edit_json(edit)
 

@@ -545,6 +545,10 @@ ACTION_HELP = (
     '"review" holds a payment to the payee and warns the customer (Suspicious Account Alert); '
     '"block" refuses it.'
 )
+REVIEW_BY_OPTION = typer.Option(
+    "--review-by",
+    help="YYYY-MM-DD (Hong Kong): when someone must review these listings (`watchlist due`).",
+)
 
 
 def _say_edit(edit: WatchlistEdit, done: str, as_json: bool) -> None:
@@ -599,12 +603,18 @@ def watchlist_add(
     source: str = SOURCE_OPTION,
     reason: Annotated[str, typer.Option(help="Why (kept in the list).")] = "",
     action: Annotated[str, typer.Option(help=ACTION_HELP)] = "block",
+    review_by: Annotated[str | None, REVIEW_BY_OPTION] = None,
     actor: str | None = AS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Put payees on the watch list (analyst, compliance officer or admin)."""
     edit = wiring.watchlist(platform()).list_payees(
-        acting_user(actor), payee_ids, source=source, reason=reason, action=action
+        acting_user(actor),
+        payee_ids,
+        source=source,
+        reason=reason,
+        action=action,
+        review_by=review_by,
     )
     _say_edit(edit, "listed", as_json)
 
@@ -636,6 +646,7 @@ def watchlist_import(
             "(compliance officer or admin).",
         ),
     ] = False,
+    review_by: Annotated[str | None, REVIEW_BY_OPTION] = None,
     actor: str | None = AS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -644,6 +655,8 @@ def watchlist_import(
     the source's listings of payees that the file no longer lists, and record the
     refresh."""
     who = acting_user(actor)
+    if sync and review_by is not None:
+        raise InvalidInput("--review-by is for the bank's own listings, not a synced source")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -670,8 +683,55 @@ def watchlist_import(
             )
         return
     with status(f"listing {len(payee_ids)} payees"):
-        edit = desk.list_payees(who, payee_ids, source=source, reason=reason, action=action)
+        edit = desk.list_payees(
+            who, payee_ids, source=source, reason=reason, action=action, review_by=review_by
+        )
     _say_edit(edit, "listed", as_json)
+
+
+@watchlist_app.command("due")
+def watchlist_due(
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="Listings to show.")] = 100,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    actor: str | None = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Listings whose review date is today (Hong Kong) or earlier, earliest first. They
+    stay in force until kept (`watchlist review`) or taken off (`watchlist remove`)."""
+    due = wiring.watchlist(platform()).due(acting_user(actor), offset=offset, limit=limit)
+    if as_json:
+        print_json(due.to_dict())
+        return
+    table = Table(title=f"Listings due for review on {due.today} ({due.total})")
+    for col in ("review by", "payee", "source", "action", "listed by", "reason", "last review"):
+        table.add_column(col, overflow="fold")
+    for x in due.listings:
+        last = f"{x.reviewed_by} {(x.reviewed_at or '')[:10]}" if x.reviewed_by else ""
+        table.add_row(
+            x.review_by or "", x.payee_id, x.source, x.action, x.listed_by, x.reason, last
+        )
+    console.print(table)
+
+
+@watchlist_app.command("review")
+def watchlist_review(
+    payee_ids: Annotated[list[str], typer.Argument(help="Payee IDs whose listings stay.")],
+    source: str = SOURCE_OPTION,
+    next_review: Annotated[
+        str, typer.Option("--next", help="YYYY-MM-DD: when to review them again.")
+    ] = "",
+    note: Annotated[str, typer.Option(help="Why they stay (kept with the listing).")] = "",
+    actor: str | None = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Keep a source's listings after a review, with the next review date (compliance
+    officer or admin)."""
+    if not next_review:
+        raise InvalidInput("give the next review date with --next YYYY-MM-DD")
+    edit = wiring.watchlist(platform()).review(
+        acting_user(actor), payee_ids, source=source, next_review=next_review, note=note
+    )
+    _say_edit(edit, "kept", as_json)
 
 
 @watchlist_app.command("sources")

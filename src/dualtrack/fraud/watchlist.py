@@ -41,6 +41,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from dualtrack.errors import InvalidInput, RoleNotAllowed
@@ -51,6 +52,9 @@ from dualtrack.ledger.ports import AuditSink
 MAX_PAYEE_ID = 128
 MAX_SOURCE = 64
 MAX_REASON = 500
+#: the furthest a review date may be set: three years (the bank's own policy may be shorter)
+MAX_REVIEW_DAYS = 1_096
+HK_OFFSET = timedelta(hours=8)
 #: payee pseudonyms named in one ledger entry; a larger change is recorded by its count and
 #: the sha256 of all its pseudonyms
 LEDGER_REFS = 50
@@ -65,7 +69,8 @@ LISTING_ACTIONS: tuple[Action, ...] = ("review", "block")
 
 @dataclass(frozen=True, slots=True)
 class Listing:
-    """One source's listing of a payee (a payee listed by two sources has two)."""
+    """One source's listing of a payee (a payee listed by two sources has two), with the
+    date (Hong Kong) by which someone must review it, if it has one, and who last did."""
 
     payee_id: str
     source: str
@@ -73,6 +78,24 @@ class Listing:
     reason: str
     listed_by: str
     listed_at: str
+    review_by: str | None = None
+    reviewed_by: str | None = None
+    reviewed_at: str | None = None
+    review_note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "payee_id": self.payee_id,
+            "source": self.source,
+            "action": self.action,
+            "reason": self.reason,
+            "listed_by": self.listed_by,
+            "listed_at": self.listed_at,
+            "review_by": self.review_by,
+            "reviewed_by": self.reviewed_by,
+            "reviewed_at": self.reviewed_at,
+            "review_note": self.review_note,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +216,25 @@ class WatchSource:
 
 
 @dataclass(frozen=True, slots=True)
+class DueListings:
+    """Listings whose review date has come (on ``today``, a Hong Kong date), earliest
+    first, and how many there are."""
+
+    listings: tuple[Listing, ...]
+    total: int
+    today: str
+    offset: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "today": self.today,
+            "total": self.total,
+            "offset": self.offset,
+            "listings": [x.to_dict() for x in self.listings],
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class WatchlistPage:
     entries: tuple[WatchEntry, ...]
     total: int
@@ -230,6 +272,17 @@ class WatchlistRepository(Protocol):
     def count(self, *, listed: bool) -> int: ...
     def changes(self, after: int) -> WatchlistChanges: ...
     def listed_from(self, source: str) -> dict[str, Action]: ...
+    def set_review(
+        self,
+        payee_ids: Sequence[str],
+        *,
+        source: str,
+        review_by: str,
+        by: str,
+        at: str,
+        note: str,
+    ) -> int: ...
+    def due(self, *, on: str, offset: int, limit: int) -> tuple[list[Listing], int]: ...
     def taken_off_by_hand(self) -> set[str]: ...
     def record_sync(self, source: str, *, at: str, by: str, revision: int) -> None: ...
     def sources(self) -> list[WatchSource]: ...
@@ -342,24 +395,103 @@ class WatchlistService:
         source: str,
         reason: str = "",
         action: str = "block",
+        review_by: str | None = None,
     ) -> WatchlistEdit:
         """List payees under ``source`` with ``action``. A payee ``source`` already lists
         is left as it is, unless ``action`` is stricter: then the new listing replaces the
         old. Another source's listing of the payee is kept beside it; the payee's action is
-        the strictest of them. ``changed`` counts the listings added or made stricter."""
+        the strictest of them. ``changed`` counts the listings added or made stricter.
+        ``review_by`` (a Hong Kong date after today, within :data:`MAX_REVIEW_DAYS`) is
+        when someone must look at the listings again (:meth:`due`, :meth:`review`)."""
         _allowed(actor, LIST_ROLES, "list payees on the fraud watch list")
         ids = _check_ids(payee_ids)
         source = _check_text(source, "source", MAX_SOURCE, required=True)
         reason = _check_text(reason, "reason", MAX_REASON, required=False)
         checked = _check_action(action)
+        review = self._check_review_by(review_by) if review_by is not None else None
         held = self._repo.lock()
         current = self._repo.listings(ids)
         new = _needing(ids, source, checked, current)
         if not new:
             return WatchlistEdit(0, len(ids), held)
         revision = self._repo.bump()
-        self._list(actor, new, current, source, reason, checked, revision)
+        self._list(actor, new, current, source, reason, checked, revision, review_by=review)
         return WatchlistEdit(len(new), len(ids) - len(new), revision)
+
+    def review(
+        self,
+        actor: Actor,
+        payee_ids: Sequence[str],
+        *,
+        source: str,
+        next_review: str,
+        note: str = "",
+    ) -> WatchlistEdit:
+        """Keep ``source``'s listings of ``payee_ids`` after a review, to be reviewed again
+        by ``next_review`` (compliance officers and admins: they decide that a payee stays
+        listed). The list as scoring sees it does not change, so the revision does not
+        either; the review is ledgered (``fraud.watchlist_reviewed``; the note stays in
+        the listing, like reasons). A payee that
+        ``source`` does not list is counted as unchanged. To end a listing, take the payee
+        off instead."""
+        _allowed(actor, UNLIST_ROLES, "review listings of the fraud watch list")
+        ids = _check_ids(payee_ids)
+        source = _check_text(source, "source", MAX_SOURCE, required=True)
+        note = _check_text(note, "note", MAX_REASON, required=False)
+        review = self._check_review_by(next_review)
+        revision = self._repo.lock()
+        found = self._repo.listings(ids)
+        kept = [p for p in ids if any(x.source == source for x in found.get(p, ()))]
+        if kept:
+            self._repo.set_review(
+                kept,
+                source=source,
+                review_by=review,
+                by=actor.username,
+                at=self._now(),
+                note=note,
+            )
+            self._record(
+                actor,
+                "fraud.watchlist_reviewed",
+                kept,
+                revision,
+                {"source": source, "next_review": review},
+            )
+        return WatchlistEdit(len(kept), len(ids) - len(kept), revision)
+
+    def due(
+        self, actor: Actor, *, offset: int = 0, limit: int = 100, on: str | None = None
+    ) -> DueListings:
+        """Listings whose review date is ``on`` (default: today in Hong Kong) or earlier,
+        earliest first. A listing past its date stays in force: taking a payee off lets
+        payments to a suspected mule through, so it is a person's decision."""
+        _allowed(actor, READ_ROLES, "read the fraud watch list")
+        if offset < 0 or not 1 <= limit <= 1_000:
+            raise InvalidInput("offset must be >= 0 and limit between 1 and 1000")
+        today = on or self._today()
+        found, total = self._repo.due(on=today, offset=offset, limit=limit)
+        return DueListings(tuple(found), total, today, offset)
+
+    def _today(self) -> str:
+        instant = datetime.fromisoformat(self._now().replace("Z", "+00:00"))
+        return (instant.astimezone(UTC) + HK_OFFSET).date().isoformat()
+
+    def _check_review_by(self, value: str) -> str:
+        try:
+            day = date.fromisoformat(value.strip())
+        except ValueError:
+            raise InvalidInput(
+                "the review date is not a date (YYYY-MM-DD)", field="review_by"
+            ) from None
+        today = date.fromisoformat(self._today())
+        if not today < day <= today + timedelta(days=MAX_REVIEW_DAYS):
+            raise InvalidInput(
+                f"the review date must be after today ({today}) and within "
+                f"{MAX_REVIEW_DAYS} days",
+                field="review_by",
+            )
+        return day.isoformat()
 
     def sync_source(
         self,
@@ -453,9 +585,13 @@ class WatchlistService:
         revision: int,
         *,
         sync: bool = False,
+        review_by: str | None = None,
     ) -> None:
         now = self._now()
-        added = {p: Listing(p, source, action, reason, actor.username, now) for p in payee_ids}
+        added = {
+            p: Listing(p, source, action, reason, actor.username, now, review_by=review_by)
+            for p in payee_ids
+        }
         replaced = [p for p in payee_ids if any(x.source == source for x in current.get(p, ()))]
         if replaced:
             self._repo.drop_listings(replaced, source=source)
@@ -472,6 +608,8 @@ class WatchlistService:
         extra: dict[str, Any] = {"source": source, "action": action}
         if sync:
             extra["sync"] = True
+        if review_by is not None:
+            extra["review_by"] = review_by
         self._record(actor, "fraud.watchlist_listed", payee_ids, revision, extra)
 
     def _settle(
@@ -655,8 +793,10 @@ def _allowed(actor: Actor, roles: frozenset[Role], what: str) -> None:
 __all__ = [
     "LISTING_ACTIONS",
     "LIST_ROLES",
+    "MAX_REVIEW_DAYS",
     "READ_ROLES",
     "UNLIST_ROLES",
+    "DueListings",
     "Listing",
     "WatchEntry",
     "WatchSource",

@@ -94,6 +94,7 @@ from dualtrack.fraud.responses import (
 from dualtrack.fraud.service import CaseService, SystemClock
 from dualtrack.fraud.simulator import HKPaymentsSimulator, SimulatorConfig
 from dualtrack.fraud.watchlist import (
+    DueListings,
     WatchlistEdit,
     WatchlistPage,
     WatchlistService,
@@ -1368,10 +1369,11 @@ class FraudWatchlistDesk:
         source: str,
         reason: str = "",
         action: str = "block",
+        review_by: str | None = None,
     ) -> WatchlistEdit:
         with self._service() as (service, uow):
             edit = service.list_payees(
-                actor, payee_ids, source=source, reason=reason, action=action
+                actor, payee_ids, source=source, reason=reason, action=action, review_by=review_by
             )
             uow.commit()
         refresh_statistics(self._platform.engine, edit.changed)
@@ -1397,6 +1399,26 @@ class FraudWatchlistDesk:
     def sources(self, actor: Actor) -> list[WatchSource]:
         with self._service() as (service, _uow):
             return service.sources(actor)
+
+    def review(
+        self,
+        actor: Actor,
+        payee_ids: Sequence[str],
+        *,
+        source: str,
+        next_review: str,
+        note: str = "",
+    ) -> WatchlistEdit:
+        with self._service() as (service, uow):
+            edit = service.review(
+                actor, payee_ids, source=source, next_review=next_review, note=note
+            )
+            uow.commit()
+        return edit
+
+    def due(self, actor: Actor, *, offset: int = 0, limit: int = 100) -> DueListings:
+        with self._service() as (service, _uow):
+            return service.due(actor, offset=offset, limit=limit)
 
     def unlist_payees(
         self, actor: Actor, payee_ids: Sequence[str], *, reason: str

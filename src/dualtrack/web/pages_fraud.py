@@ -152,8 +152,12 @@ def _watchlist_page(
             page=None,
             **{**context, "message": exc.message, "ok": False},
         )
-    sources = wiring.watchlist(platform_of(request)).sources(actor)
-    return render(request, "fraud/watchlist.html", page=page, sources=sources, **context)
+    desk = wiring.watchlist(platform_of(request))
+    sources = desk.sources(actor)
+    due = desk.due(actor, limit=WATCHLIST_PAGE)
+    return render(
+        request, "fraud/watchlist.html", page=page, sources=sources, due=due, **context
+    )
 
 
 @router.get("/fraud/watchlist", response_class=HTMLResponse)
@@ -168,6 +172,7 @@ def watchlist_add(
     source: str = Form(..., max_length=64),
     reason: str = Form("", max_length=500),
     action: str = Form("block", max_length=8),
+    review_by: str = Form("", max_length=10),
     csrf_token: str = Form(""),
 ) -> Response:
     check_csrf(request, csrf_token)
@@ -175,7 +180,12 @@ def watchlist_add(
     try:
         ids = parse_payee_ids(payee_ids.split("\n"))
         edit = wiring.watchlist(platform_of(request)).list_payees(
-            actor, ids, source=source, reason=reason, action=action
+            actor,
+            ids,
+            source=source,
+            reason=reason,
+            action=action,
+            review_by=review_by.strip() or None,
         )
     except PlatformError as exc:
         return _watchlist_page(request, message=exc.message, ok=False)
@@ -204,3 +214,24 @@ def watchlist_remove(
         return _watchlist_page(request, message=exc.message, ok=False)
     done = "was taken off the list" if edit.changed else "was not on the list"
     return _watchlist_page(request, message=f"The payee {done}.")
+
+
+@router.post("/fraud/watchlist/review", response_class=HTMLResponse)
+def watchlist_review(
+    request: Request,
+    payee_id: str = Form(..., max_length=200),
+    source: str = Form(..., max_length=64),
+    next_review: str = Form("", max_length=10),
+    note: str = Form("", max_length=500),
+    csrf_token: str = Form(""),
+) -> Response:
+    check_csrf(request, csrf_token)
+    actor = current_actor(request)
+    try:
+        edit = wiring.watchlist(platform_of(request)).review(
+            actor, [payee_id], source=source, next_review=next_review, note=note
+        )
+    except PlatformError as exc:
+        return _watchlist_page(request, message=exc.message, ok=False)
+    done = f"stays listed, next review {next_review}" if edit.changed else "is not listed by it"
+    return _watchlist_page(request, message=f"The listing by {source} {done}.")

@@ -94,6 +94,33 @@ class FakeRepo:
     def listed_from(self, source: str) -> dict[str, Action]:
         return {p: x.action for (p, s), x in self.by_source.items() if s == source}
 
+    def set_review(
+        self,
+        payee_ids: Sequence[str],
+        *,
+        source: str,
+        review_by: str,
+        by: str,
+        at: str,
+        note: str,
+    ) -> int:
+        for p in payee_ids:
+            self.by_source[(p, source)] = replace(
+                self.by_source[(p, source)],
+                review_by=review_by,
+                reviewed_by=by,
+                reviewed_at=at,
+                review_note=note,
+            )
+        return len(payee_ids)
+
+    def due(self, *, on: str, offset: int, limit: int) -> tuple[list[Listing], int]:
+        found = sorted(
+            (x for x in self.by_source.values() if x.review_by and x.review_by <= on),
+            key=lambda x: (x.review_by, x.payee_id, x.source),
+        )
+        return found[offset : offset + limit], len(found)
+
     def taken_off_by_hand(self) -> set[str]:
         return {p for p, e in self.rows.items() if not e.listed and not e.unlisted_in_sync}
 
@@ -350,6 +377,40 @@ def test_a_payee_stays_listed_while_any_source_lists_it() -> None:
     assert (held.held_off, repo.rows["P"].listed) == (1, False)
     assert service.list_payees(analyst, ["P"], source="investigation").changed == 1
     assert repo.rows["P"].listed and repo.rows["P"].unlisted_by is None
+
+
+def test_listings_with_a_review_date_come_due_and_a_review_keeps_them() -> None:
+    repo, ledger = FakeRepo(), FakeLedger()
+    clock = {"now": "2026-12-03T17:00:00.000000Z"}  # 01:00 on 4 December in Hong Kong
+    service = WatchlistService(repo, ledger, str, lambda: clock["now"])
+    officer, analyst = _actor(Role.COMPLIANCE_OFFICER), _actor(Role.ANALYST)
+    for bad in ("2026-12-04", "2026-12-03", "04/01/2027", "2030-01-01"):
+        with pytest.raises(InvalidInput) as refused:
+            service.list_payees(analyst, ["A"], source="investigation", review_by=bad)
+        assert refused.value.fields["field"] == "review_by"
+    assert repo.rev == 0 and not repo.by_source, "a refused listing writes nothing"
+    service.list_payees(analyst, ["A", "B"], source="investigation", review_by="2027-01-04")
+    service.list_payees(analyst, ["C"], source="investigation")
+    assert ledger.records[-2]["payload"]["review_by"] == "2027-01-04"
+    assert service.due(analyst).total == 0
+    clock["now"] = "2027-01-03T16:00:00.000000Z"  # 00:00 on 4 January in Hong Kong
+    due = service.due(analyst)
+    assert (due.today, [x.payee_id for x in due.listings]) == ("2027-01-04", ["A", "B"])
+    revision = repo.rev
+    with pytest.raises(RoleNotAllowed):
+        service.review(analyst, ["A"], source="investigation", next_review="2027-04-04")
+    kept = service.review(
+        officer, ["A", "C", "Z"], source="investigation", next_review="2027-04-04", note="ok"
+    )
+    assert (kept.changed, kept.unchanged, kept.revision) == (2, 1, revision), "C has no date"
+    assert [x.payee_id for x in service.due(analyst).listings] == ["B"]
+    a = repo.listings(["A"])["A"][0]
+    assert (a.review_by, a.reviewed_by, a.review_note) == ("2027-04-04", officer.username, "ok")
+    assert ledger.records[-1]["action"] == "fraud.watchlist_reviewed"
+    assert ledger.records[-1]["payload"]["next_review"] == "2027-04-04"
+    assert "ok" not in str(ledger.records[-1]), "the note stays out of the ledger"
+    assert repo.rows["B"].listed, "a listing past its date stays in force"
+    assert service.due(analyst, on="2027-04-04").total == 3
 
 
 def test_watch_map_agrees_with_a_plain_dict_through_changes_and_compactions(

@@ -5,8 +5,9 @@ bank's own investigation both named was recorded under whichever listed it first
 that source dropped it (a sync), it came off the list though the other still named it,
 and an analyst's listing of a payee already listed from a feed was not recorded at all.
 ``fraud_watchlist_listings`` keeps each source's listing; the payee stays listed while any
-source lists it, with the strictest action. The rows are filled from the listed payees'
-current listings.
+source lists it, with the strictest action. A listing may carry a date by which someone
+must review it (``review_by``), and who last reviewed it. The rows are filled from the
+listed payees' current listings.
 
 Revision ID: fraud_0007
 Revises: fraud_0006
@@ -32,10 +33,17 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("listed_by", sa.String(64), nullable=False),
         sa.Column("listed_at", sa.String(40), nullable=False),
+        sa.Column("review_by", sa.String(10), nullable=True),
+        sa.Column("reviewed_by", sa.String(64), nullable=True),
+        sa.Column("reviewed_at", sa.String(40), nullable=True),
+        sa.Column("review_note", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("payee_id", "source", name=op.f("pk_fraud_watchlist_listings")),
     )
     op.create_index(
         "ix_fraud_watchlist_listings_source", "fraud_watchlist_listings", ["source"]
+    )
+    op.create_index(
+        "ix_fraud_watchlist_listings_review_by", "fraud_watchlist_listings", ["review_by"]
     )
     op.execute(
         "INSERT INTO fraud_watchlist_listings"
@@ -46,5 +54,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_fraud_watchlist_listings_review_by", table_name="fraud_watchlist_listings")
     op.drop_index("ix_fraud_watchlist_listings_source", table_name="fraud_watchlist_listings")
     op.drop_table("fraud_watchlist_listings")
