@@ -35,6 +35,10 @@ What runs (all on 127.0.0.1, one machine; the load generator shares the CPU with
 6. Checks after each phase: every acknowledged decision is in ``fraud_decisions`` and has a
    ``fraud.decision`` ledger entry, and the hash chain verifies.
 
+The watch list holds ``--watchlist`` payees (default 100,000, a Scameter-sized list; none
+of them paid in the stream), so each payment's lookup is in the figures; runs before
+2026-12-04 had an empty list.
+
 Prints one JSON object. ``--quick`` runs shorter phases (about a minute in all).
 """
 
@@ -99,8 +103,12 @@ def cpu_model() -> str | None:
     return None
 
 
-def seed_database(directory: Path, url: str | None = None) -> tuple[str, str, dict[str, Any]]:
-    """Users, the fraud system, a deployed small model; returns (db url, API key, info)."""
+def seed_database(
+    directory: Path, url: str | None = None, watchlist: int = 0
+) -> tuple[str, str, dict[str, Any]]:
+    """Users, the fraud system, a deployed small model and ``watchlist`` listed payees (none
+    of them paid in the stream, so the decisions do not change: what is measured is the
+    lookup every payment makes); returns (db url, API key, info)."""
     from dualtrack.bootstrap import bootstrap
     from dualtrack.config import Settings
     from dualtrack.demo import SYSTEMS
@@ -146,11 +154,19 @@ def seed_database(directory: Path, url: str | None = None) -> tuple[str, str, di
     p.registry.approve(people["carol"], model.id)
     p.registry.deploy(people["alice"], model.id)
     key = p.identity.issue_api_key(admin, username="alice", label="bench")
+    if watchlist:
+        wiring.watchlist(p).list_payees(
+            people["carol"],
+            [f"SCAM-{i:09d}" for i in range(watchlist)],
+            source="bench",
+            action="review",
+        )
     p.close()
     info = {
         "num_trees": result.artifact.num_trees,
         "train_s": round(train_s, 2),
         "thresholds": "alert budget: review 1%, block 0.2% of validation traffic",
+        "watchlist_payees": watchlist,
     }
     return url, key, info
 
@@ -496,6 +512,14 @@ def main() -> None:
         "the median of their p99s",
     )
     parser.add_argument(
+        "--watchlist",
+        type=int,
+        default=100_000,
+        help="payees on the watch list (none of them paid in the stream: every payment's "
+        "lookup is measured, the decisions do not change); 0 for none, as runs before "
+        "2026-12-04 had",
+    )
+    parser.add_argument(
         "--pg-url",
         help="serve from a fresh PostgreSQL database on this server (created as "
         "dualtrack_http_bench) instead of a SQLite file; the SQLite-only comparison "
@@ -506,7 +530,7 @@ def main() -> None:
     seconds = 8.0 if args.quick else args.seconds
     tmp = Path(tempfile.mkdtemp(prefix="fraud-http-bench-"))
     pg_url = fresh_pg_database(args.pg_url, "dualtrack_http_bench") if args.pg_url else None
-    url, key, info = seed_database(tmp, pg_url)
+    url, key, info = seed_database(tmp, pg_url, watchlist=args.watchlist)
     # closed-loop phases (3,000 + 6,000 a second), the paced runs and the two comparison runs
     need = int(seconds * (9_000 + 3_000 * (len(shapes) * max(1, args.paced_repeats) + 2))) + 8_000
     frame = transactions(need)

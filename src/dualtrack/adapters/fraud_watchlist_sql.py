@@ -33,7 +33,7 @@ NAME = "fraud.watchlist"
 _CHUNK = 1_000
 
 
-def _entry(row: Any, sources: tuple[str, ...] = ()) -> WatchEntry:
+def _entry(row: Any) -> WatchEntry:
     return WatchEntry(
         payee_id=row.payee_id,
         source=row.source,
@@ -47,7 +47,6 @@ def _entry(row: Any, sources: tuple[str, ...] = ()) -> WatchEntry:
         unlisted_at=row.unlisted_at,
         unlisted_reason=row.unlisted_reason,
         unlisted_in_sync=bool(row.unlisted_in_sync),
-        sources=sources,
     )
 
 

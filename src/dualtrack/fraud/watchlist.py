@@ -20,7 +20,8 @@ names the offending line, not its text. Free-text reasons stay in the list's tab
 Each listing says what scoring does with a payment to the payee: ``review`` (hold it and
 warn the customer before they confirm, as the HKMA's Suspicious Account Alert does for
 payees that the Police's Scameter marks "High Risk") or ``block`` (a confirmed mule
-account). Listing a listed payee again can make its action stricter, never milder.
+account). A source listing a payee it lists already can make that listing's action
+stricter, never milder.
 
 A payee may be listed by several sources at once (the Scameter extract, the bank's own
 investigation), each a :class:`Listing` of its own; the payee is on the list while any
@@ -29,6 +30,12 @@ list (a Scameter extract each day) is *synced*: that source's listings of payees
 from the new extract are dropped (a payee another source lists stays on the list), and the
 source's refresh time is recorded (:meth:`WatchlistService.sync_source`). Taking a payee
 off by hand drops every source's listing: a compliance decision covers them all.
+
+A listing may carry a date by which someone must review it (the bank's own listings: a
+feed is reviewed by its publisher). Listings past that date are *due*
+(:meth:`WatchlistService.due`); they stay in force until a compliance officer keeps them
+with a next date (:meth:`WatchlistService.review`) or takes the payee off, since letting
+payments to a suspected mule through is a person's decision, not a timer's.
 
 Who may do what: fraud analysts, compliance officers and admins list payees; only
 compliance officers and admins take a payee off the list (taking one off lets payments to
