@@ -416,11 +416,11 @@ class WatchlistService:
         reason = _check_text(reason, "reason", MAX_REASON, required=False)
         checked = _check_action(action)
         review = self._check_review_by(review_by) if review_by is not None else None
-        held = self._repo.lock()
+        at_revision = self._repo.lock()
         current = self._repo.listings(ids)
         new = _needing(ids, source, checked, current)
         if not new:
-            return WatchlistEdit(0, len(ids), held)
+            return WatchlistEdit(0, len(ids), at_revision)
         revision = self._repo.bump()
         self._list(actor, new, current, source, reason, checked, revision, review_by=review)
         return WatchlistEdit(len(new), len(ids) - len(new), revision)
@@ -438,9 +438,10 @@ class WatchlistService:
         by ``next_review`` (compliance officers and admins: they decide that a payee stays
         listed). The list as scoring sees it does not change, so the revision does not
         either; the review is ledgered (``fraud.watchlist_reviewed``; the note stays in
-        the listing, like reasons). A payee that
-        ``source`` does not list is counted as unchanged. To end a listing, take the payee
-        off instead."""
+        the listing, like reasons). A payee that ``source`` does not list is counted as
+        unchanged. This is also how an existing listing gets its first review date
+        (listing it again with the same action changes nothing). To end a listing, take
+        the payee off instead."""
         _allowed(actor, UNLIST_ROLES, "review listings of the fraud watch list")
         ids = _check_ids(payee_ids)
         source = _check_text(source, "source", MAX_SOURCE, required=True)
@@ -665,11 +666,11 @@ class WatchlistService:
         _allowed(actor, UNLIST_ROLES, "take payees off the fraud watch list")
         ids = _check_ids(payee_ids)
         reason = _check_text(reason, "reason", MAX_REASON, required=True)
-        held = self._repo.lock()
+        at_revision = self._repo.lock()
         stored = self._repo.get(ids)
         listed = [stored[p] for p in ids if p in stored and stored[p].listed]
         if not listed:
-            return WatchlistEdit(0, len(ids), held)
+            return WatchlistEdit(0, len(ids), at_revision)
         revision = self._repo.bump()
         now = self._now()
         self._repo.drop_listings([e.payee_id for e in listed], source=None)
