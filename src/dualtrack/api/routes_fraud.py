@@ -315,7 +315,8 @@ MAX_WATCHLIST_SYNC = 1_000_000
 
 
 class WatchlistListing(Strict):
-    """Payees to put on the high-risk payee watch list (payments to them are blocked)."""
+    """Payees to put on the high-risk payee watch list under one source (payments to them
+    are held for review or blocked, as `action` says)."""
 
     payee_ids: list[str] = Field(
         min_length=1,
