@@ -180,5 +180,6 @@ def test_case_shows_what_the_warned_customer_did(server: str, browser: Any) -> N
     page.wait_for_selector("text=Why it was flagged")
     main = page.inner_text("main")
     assert "Rule: the payee is on the high-risk payee watch list" in main
+    assert "Watch list: listed by scameter (review)" in main and "SCAMHELD" not in main
     assert "The customer was warned (mobile app) and cancelled" in main
     page.close()

@@ -286,6 +286,8 @@ def test_the_migration_keeps_each_listed_payee_under_its_source(platform: Platfo
     }
     with platform.engine.begin() as conn:
         conn.execute(text("DROP TABLE fraud_watchlist_listings"))
+        conn.execute(text("DROP INDEX ix_fraud_watchlist_payee_ref"))
+        conn.execute(text("ALTER TABLE fraud_watchlist DROP COLUMN payee_ref"))
         conn.execute(
             text("UPDATE alembic_version SET version_num = 'fraud_0006' "
                  "WHERE version_num = 'fraud_0007'")
@@ -303,3 +305,59 @@ def test_the_migration_keeps_each_listed_payee_under_its_source(platform: Platfo
     assert list(listings) == ["KEPT"]
     (kept,) = listings["KEPT"]
     assert (kept.source, kept.action, kept.listed_by) == ("scameter", "review", "dave")
+
+
+def test_a_case_says_which_listing_held_the_payment(platform: Platform, people: People) -> None:
+    """The case of a payment the list escalated shows the listing (source, action, who,
+    why), whichever form the payment wrote the payee in, and later who took it off; never
+    the raw payee ID."""
+    deploy_tiny(platform, people.dev, people.validator, people.compliance)
+    governed = wiring.service(platform)
+    governed.recheck_s = 0.0
+    desk = wiring.watchlist(platform)
+    desk.list_payees(
+        people.analyst, ["+852 9123 4567"], source="scameter", reason="police alert 17",
+        action="review",
+    )  # fmt: skip
+    desk.list_payees(people.analyst, ["91234567"], source="investigation", action="review")
+    written, canonical, other = governed.score(
+        [
+            txn("C1", customer="C0000001", payee_id="+852-91234567"),
+            txn("C2", customer="C0000001", payee_id="91234567", offset=30),
+            txn("C3", customer="C0000001", payee_id="ACC-UNLISTED", offset=60),
+        ]
+    )
+    assert written.watch_ref == canonical.watch_ref == wiring.payee_pseudonymiser(platform)(
+        "91234567"
+    )
+    assert other.watch_ref is None
+    cases = wiring.cases(platform)
+    (case,) = [c for c in cases.queue() if c.case.customer_ref == written.customer_ref]
+    view = cases.view(case.case.case_id)
+    assert set(view.watch) == {"C1", "C2"}
+    entry = view.watch["C1"]
+    assert (entry.source, entry.action, entry.reason, entry.sources) == (
+        "scameter",
+        "review",
+        "police alert 17",
+        ("investigation", "scameter"),
+    )
+    shown = wiring.view_json(view)
+    assert "91234567" not in json.dumps(shown), "no raw payee ID in the case"
+    assert shown["alerts"][0]["watchlist"]["source"] == "scameter"
+    desk.unlist_payees(people.compliance, ["91234567"], reason="account closed")
+    later = cases.view(case.case.case_id).watch["C1"]
+    assert not later.listed and later.unlisted_reason == "account closed"
+
+
+def test_entries_listed_before_their_pseudonym_was_stored_get_it(
+    platform: Platform, people: People
+) -> None:
+    desk = wiring.watchlist(platform)
+    desk.list_payees(people.analyst, ["OLD1"], source="scameter")
+    with platform.engine.begin() as conn:  # as rows from before migration fraud_0007
+        conn.execute(fraud_watchlist.update().values(payee_ref=None))
+    ref = wiring.payee_pseudonymiser(platform)("OLD1")
+    assert desk.entries_for_refs([ref])[ref].payee_id == "OLD1"
+    with platform.engine.connect() as conn:
+        assert SqlWatchlistRepository(conn).without_ref() == []

@@ -267,6 +267,7 @@ def decision_document(d: GovernedDecision) -> dict[str, Any]:
         "decided_at": d.decided_at,
         "request_sha256": d.request_sha256,
         "features": dict(d.features),
+        "watch_ref": d.watch_ref,
     }
 
 

@@ -132,7 +132,10 @@ fraud_watchlist = Table(
     # taken off by a sync (the source dropped it) rather than by a person
     Column("unlisted_in_sync", Boolean, nullable=False),
     Column("revision", BigInteger, nullable=False),
+    # the payee's keyed pseudonym (migration fraud_0007): finds a decision's listing
+    Column("payee_ref", String(80), nullable=True),
     Index("ix_fraud_watchlist_revision", "revision"),
+    Index("ix_fraud_watchlist_payee_ref", "payee_ref"),
     Index("ix_fraud_watchlist_listed_revision", "listed", "revision"),
     Index("ix_fraud_watchlist_source_listed", "source", "listed"),
 )

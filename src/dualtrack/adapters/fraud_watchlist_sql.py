@@ -47,6 +47,7 @@ def _entry(row: Any) -> WatchEntry:
         unlisted_at=row.unlisted_at,
         unlisted_reason=row.unlisted_reason,
         unlisted_in_sync=bool(row.unlisted_in_sync),
+        payee_ref=row.payee_ref,
     )
 
 
@@ -83,6 +84,7 @@ def _values(entry: WatchEntry) -> dict[str, Any]:
         "unlisted_reason": entry.unlisted_reason,
         "unlisted_in_sync": entry.unlisted_in_sync,
         "revision": entry.revision,
+        "payee_ref": entry.payee_ref,
     }
 
 
@@ -259,6 +261,26 @@ class SqlWatchlistRepository:
         )
         total = self._c.execute(select(func.count()).select_from(t_listing).where(where))
         return [_listing(row) for row in rows], int(total.scalar() or 0)
+
+    def by_refs(self, refs: Sequence[str]) -> dict[str, WatchEntry]:
+        """Entries by payee pseudonym (:attr:`WatchEntry.payee_ref`), with their sources."""
+        found: dict[str, WatchEntry] = {}
+        for start in range(0, len(refs), _CHUNK):
+            chunk = list(refs[start : start + _CHUNK])
+            rows = self._c.execute(select(t_watch).where(t_watch.c.payee_ref.in_(chunk)))
+            found.update((row.payee_id, _entry(row)) for row in rows)
+        return {e.payee_ref or "": e for e in self._with_sources(found).values()}
+
+    def without_ref(self) -> builtins.list[str]:
+        """Payees stored before their pseudonym was (migration ``fraud_0007``)."""
+        rows = self._c.execute(select(t_watch.c.payee_id).where(t_watch.c.payee_ref.is_(None)))
+        return builtins.list(rows.scalars())
+
+    def set_refs(self, refs: dict[str, str]) -> None:
+        for payee_id, ref in refs.items():
+            self._c.execute(
+                update(t_watch).where(t_watch.c.payee_id == payee_id).values(payee_ref=ref)
+            )
 
     def taken_off_by_hand(self) -> set[str]:
         rows = self._c.execute(

@@ -128,6 +128,10 @@ class GovernedDecision:
     #: transaction as the privacy policy passed it to the model); stored in its own column,
     #: not part of the decision's document, the API view or the ledger
     state_event: dict[str, object] | None = field(default=None, compare=False, repr=False)
+    #: for a payment the payee watch list escalated: the listed payee's pseudonym (of its
+    #: canonical form), which finds the listing for the case page; kept in the stored
+    #: document only, not in the API view or the ledger
+    watch_ref: str | None = None
 
     def to_json(self, *, features: bool = False) -> dict[str, Any]:
         """The API/CLI view (no raw personal data: the customer is a pseudonym)."""
@@ -326,6 +330,10 @@ class WatchMap(Mapping[str, Action]):
         if len(added) + len(removed) > self.COMPACT:
             return WatchMap(dict(WatchMap(self._base, added, removed).items()))
         return WatchMap(self._base, added, removed)
+
+
+#: the rule hit of a payment to a watch-listed payee
+WATCHLIST_HIT = "payee_on_watchlist"
 
 
 def _stricter(a: Action, b: Action | None) -> Action:
@@ -659,6 +667,15 @@ class GovernedFraudService:
         ):
             # the raw customer ID, keyed the same way as the policy's CUSTOMER_ID pseudonyms
             subject = str(row["customer_id"]) if hk else f"card-txn:{decision.txn_id}"
+            watch_ref = None
+            if keep_events and WATCHLIST_HIT in decision.rule_hits:  # pseudonyms only
+                # as matched: the payee as written, or else its canonical form
+                written = str(seen.get("payee_id"))
+                watch_ref = (
+                    written
+                    if written in watch
+                    else _shaped(policy, canonical_payee(str(row.get("payee_id"))))
+                )
             out.append(
                 GovernedDecision(
                     txn_id=decision.txn_id,
@@ -674,6 +691,7 @@ class GovernedFraudService:
                     request_sha256=digest,
                     features=values,
                     state_event=state_event(seen) if keep_events else None,
+                    watch_ref=watch_ref,
                 )
             )
         return out
@@ -784,7 +802,7 @@ class GovernedFraudService:
                 replace(
                     decision,
                     action=action,
-                    rule_hits=(*decision.rule_hits, "payee_on_watchlist"),
+                    rule_hits=(*decision.rule_hits, WATCHLIST_HIT),
                     reasons=reasons,
                 )
             )

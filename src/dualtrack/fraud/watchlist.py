@@ -127,6 +127,9 @@ class WatchEntry:
     #: taken off by a sync (its source dropped it), not by a person
     unlisted_in_sync: bool = False
     sources: tuple[str, ...] = ()
+    #: the payee's keyed pseudonym, as scored payments carry it (None: listed before
+    #: migration fraud_0007 and not looked up since)
+    payee_ref: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -638,7 +641,9 @@ class WatchlistService:
         for payee_id, found in listings.items():
             before = stored.get(payee_id)
             if found:
-                entry = _entry_of(payee_id, found, revision)
+                entry = replace(
+                    _entry_of(payee_id, found, revision), payee_ref=self._payee_ref(payee_id)
+                )
                 if before is None or not before.listed or _sets_other(before, entry):
                     writes.append(entry)
             elif before is not None and before.listed:

@@ -95,6 +95,7 @@ from dualtrack.fraud.service import CaseService, SystemClock
 from dualtrack.fraud.simulator import HKPaymentsSimulator, SimulatorConfig
 from dualtrack.fraud.watchlist import (
     DueListings,
+    WatchEntry,
     WatchlistEdit,
     WatchlistPage,
     WatchlistService,
@@ -1157,6 +1158,9 @@ class CaseView:
     history: list[LedgerEntry]
     #: what the customer did after a held payment, by transaction ID
     responses: dict[str, CustomerResponse] = field(default_factory=dict)
+    #: for payments the watch list escalated: the payee's entry on the list, by
+    #: transaction ID (its listing now, or who took it off since)
+    watch: dict[str, WatchEntry] = field(default_factory=dict)
 
 
 def _case_json(case: Case) -> dict[str, Any]:
@@ -1206,12 +1210,22 @@ def summary_json(item: CaseSummary) -> dict[str, Any]:
     }
 
 
+def watch_json(entry: WatchEntry) -> dict[str, Any]:
+    """A watch-list entry as a case shows it: the listing, never the raw payee ID."""
+    found = entry.to_dict()
+    del found["payee_id"]
+    return found
+
+
 def view_json(view: CaseView) -> dict[str, Any]:
+    alerts = []
+    for a in view.alerts:
+        item = alert_json(a, view.decisions.get(a.txn_id), view.responses.get(a.txn_id))
+        if a.txn_id in view.watch:
+            item["watchlist"] = watch_json(view.watch[a.txn_id])
+        alerts.append(item)
     return _case_json(view.case) | {
-        "alerts": [
-            alert_json(a, view.decisions.get(a.txn_id), view.responses.get(a.txn_id))
-            for a in view.alerts
-        ],
+        "alerts": alerts,
         "customer_history": [d.to_json() for d in view.customer_history],
         "history": [
             {"seq": e.seq, "at": e.recorded_at, "actor": e.actor, "action": e.action}
@@ -1260,8 +1274,17 @@ class FraudCaseDesk:
             responses = responses_for(uow.connection, [a.txn_id for a in alerts])
             history = decisions_for_customer(uow.connection, case.customer_ref, limit=25)
         entries = self._platform.ledger.page(subject_id=case_id, subject_type="fraud_case")
+        refs = {t: d.watch_ref for t, d in decisions.items() if d.watch_ref}
+        listed = watchlist(self._platform).entries_for_refs(sorted(set(refs.values())))
+        watch = {t: listed[ref] for t, ref in refs.items() if ref in listed}
         return CaseView(
-            case, alerts, decisions, history, sorted(entries, key=lambda e: e.seq), responses
+            case,
+            alerts,
+            decisions,
+            history,
+            sorted(entries, key=lambda e: e.seq),
+            responses,
+            watch,
         )
 
     def record_customer_response(
@@ -1415,6 +1438,22 @@ class FraudWatchlistDesk:
             )
             uow.commit()
         return edit
+
+    def entries_for_refs(self, refs: Sequence[str]) -> dict[str, WatchEntry]:
+        """The list's entries (listed or taken off) for payee pseudonyms, such as the
+        ``watch_ref`` of decisions the list escalated: for the case page, which names no
+        raw payee. Entries stored before their pseudonym was (migration fraud_0007) get it
+        here, once."""
+        if not refs:
+            return {}
+        with self._platform.uow() as uow:
+            repo = SqlWatchlistRepository(uow.connection)
+            missing = repo.without_ref()
+            if missing:
+                repo.set_refs({p: self._payee_ref(p) for p in missing})
+                uow.commit()
+        with self._platform.uow() as uow:
+            return SqlWatchlistRepository(uow.connection).by_refs(list(refs))
 
     def due(self, actor: Actor, *, offset: int = 0, limit: int = 100) -> DueListings:
         with self._service() as (service, _uow):

@@ -45,6 +45,11 @@ def upgrade() -> None:
     op.create_index(
         "ix_fraud_watchlist_listings_review_by", "fraud_watchlist_listings", ["review_by"]
     )
+    # the payee's keyed pseudonym, as scored payments carry it: finds a decision's listing
+    # for the case page (filled as payees are listed; rows from before are filled the
+    # first time a case page looks for them)
+    op.add_column("fraud_watchlist", sa.Column("payee_ref", sa.String(80), nullable=True))
+    op.create_index("ix_fraud_watchlist_payee_ref", "fraud_watchlist", ["payee_ref"])
     op.execute(
         "INSERT INTO fraud_watchlist_listings"
         " (payee_id, source, action, reason, listed_by, listed_at)"
@@ -54,6 +59,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_fraud_watchlist_payee_ref", table_name="fraud_watchlist")
+    with op.batch_alter_table("fraud_watchlist") as batch:
+        batch.drop_column("payee_ref")
     op.drop_index("ix_fraud_watchlist_listings_review_by", table_name="fraud_watchlist_listings")
     op.drop_index("ix_fraud_watchlist_listings_source", table_name="fraud_watchlist_listings")
     op.drop_table("fraud_watchlist_listings")
