@@ -327,8 +327,8 @@ def test_a_case_says_which_listing_held_the_payment(platform: Platform, people: 
             txn("C3", customer="C0000001", payee_id="ACC-UNLISTED", offset=60),
         ]
     )
-    assert written.watch_ref == canonical.watch_ref == wiring.payee_pseudonymiser(platform)(
-        "91234567"
+    assert (
+        written.watch_ref == canonical.watch_ref == wiring.payee_pseudonymiser(platform)("91234567")
     )
     assert other.watch_ref is None
     cases = wiring.cases(platform)
@@ -354,10 +354,11 @@ def test_entries_listed_before_their_pseudonym_was_stored_get_it(
     platform: Platform, people: People
 ) -> None:
     desk = wiring.watchlist(platform)
-    desk.list_payees(people.analyst, ["OLD1"], source="scameter")
+    desk.list_payees(people.analyst, ["OLD1", "OLD2", "OLD3"], source="scameter")
     with platform.engine.begin() as conn:  # as rows from before migration fraud_0007
         conn.execute(fraud_watchlist.update().values(payee_ref=None))
-    ref = wiring.payee_pseudonymiser(platform)("OLD1")
-    assert desk.entries_for_refs([ref])[ref].payee_id == "OLD1"
+    ref = wiring.payee_pseudonymiser(platform)
+    found = desk.entries_for_refs([ref("OLD1"), ref("OLD3")])
+    assert {r: e.payee_id for r, e in found.items()} == {ref("OLD1"): "OLD1", ref("OLD3"): "OLD3"}
     with platform.engine.connect() as conn:
         assert SqlWatchlistRepository(conn).without_ref() == []

@@ -13,7 +13,18 @@ from collections.abc import Collection, Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, delete, func, insert, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 
 from dualtrack.adapters.fraud_tables import fraud_watchlist as t_watch
 from dualtrack.adapters.fraud_tables import fraud_watchlist_listings as t_listing
@@ -277,10 +288,14 @@ class SqlWatchlistRepository:
         return builtins.list(rows.scalars())
 
     def set_refs(self, refs: dict[str, str]) -> None:
-        for payee_id, ref in refs.items():
-            self._c.execute(
-                update(t_watch).where(t_watch.c.payee_id == payee_id).values(payee_ref=ref)
-            )
+        rows = [{"p": payee_id, "r": ref} for payee_id, ref in refs.items()]
+        statement = (
+            update(t_watch)
+            .where(t_watch.c.payee_id == bindparam("p"))
+            .values(payee_ref=bindparam("r"))
+        )
+        for start in range(0, len(rows), _CHUNK):
+            self._c.execute(statement, rows[start : start + _CHUNK])
 
     def taken_off_by_hand(self) -> set[str]:
         rows = self._c.execute(
@@ -302,8 +317,9 @@ class SqlWatchlistRepository:
         listed = {
             source: (int(count), latest)
             for source, count, latest in self._c.execute(
-                select(t_listing.c.source, func.count(), func.max(t_listing.c.listed_at))
-                .group_by(t_listing.c.source)
+                select(t_listing.c.source, func.count(), func.max(t_listing.c.listed_at)).group_by(
+                    t_listing.c.source
+                )
             )
         }
         synced = {row.source: row for row in self._c.execute(select(t_sources))}

@@ -1451,9 +1451,10 @@ class FraudWatchlistDesk:
             missing = repo.without_ref()
             if missing:
                 repo.set_refs({p: self._payee_ref(p) for p in missing})
+            found = repo.by_refs(list(refs))
+            if missing:
                 uow.commit()
-        with self._platform.uow() as uow:
-            return SqlWatchlistRepository(uow.connection).by_refs(list(refs))
+            return found
 
     def due(self, actor: Actor, *, offset: int = 0, limit: int = 100) -> DueListings:
         with self._service() as (service, _uow):
