@@ -9,7 +9,7 @@ PostgreSQL.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -42,6 +42,12 @@ from dualtrack.fraud.watchlist import (
 NAME = "fraud.watchlist"
 #: payee IDs per ``IN`` list (bound parameters: SQLite allows 32,766, PostgreSQL 65,535)
 _CHUNK = 1_000
+
+
+def _chunks(values: Sequence[str]) -> Iterator[list[str]]:
+    """``values`` in lists of at most :data:`_CHUNK` (one ``IN`` list each)."""
+    for start in range(0, len(values), _CHUNK):
+        yield list(values[start : start + _CHUNK])
 
 
 def _entry(row: Any) -> WatchEntry:
@@ -138,8 +144,7 @@ class SqlWatchlistRepository:
 
     def get(self, payee_ids: Sequence[str]) -> dict[str, WatchEntry]:
         found: dict[str, WatchEntry] = {}
-        for start in range(0, len(payee_ids), _CHUNK):
-            chunk = list(payee_ids[start : start + _CHUNK])
+        for chunk in _chunks(payee_ids):
             rows = self._c.execute(select(t_watch).where(t_watch.c.payee_id.in_(chunk)))
             found.update((row.payee_id, _entry(row)) for row in rows)
         return self._with_sources(found)
@@ -150,8 +155,7 @@ class SqlWatchlistRepository:
 
     def _sources_of(self, payee_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
         found: dict[str, list[str]] = {}
-        for start in range(0, len(payee_ids), _CHUNK):
-            chunk = list(payee_ids[start : start + _CHUNK])
+        for chunk in _chunks(payee_ids):
             rows = self._c.execute(
                 select(t_listing.c.payee_id, t_listing.c.source)
                 .where(t_listing.c.payee_id.in_(chunk))
@@ -163,35 +167,19 @@ class SqlWatchlistRepository:
 
     def listings(self, payee_ids: Sequence[str]) -> dict[str, builtins.list[Listing]]:
         found: dict[str, builtins.list[Listing]] = {}
-        for start in range(0, len(payee_ids), _CHUNK):
-            chunk = list(payee_ids[start : start + _CHUNK])
+        for chunk in _chunks(payee_ids):
             rows = self._c.execute(select(t_listing).where(t_listing.c.payee_id.in_(chunk)))
             for row in rows:
                 found.setdefault(row.payee_id, []).append(_listing(row))
         return found
 
     def add_listings(self, listings: Sequence[Listing]) -> None:
-        rows = [
-            {
-                "payee_id": x.payee_id,
-                "source": x.source,
-                "action": x.action,
-                "reason": x.reason,
-                "listed_by": x.listed_by,
-                "listed_at": x.listed_at,
-                "review_by": x.review_by,
-                "reviewed_by": x.reviewed_by,
-                "reviewed_at": x.reviewed_at,
-                "review_note": x.review_note,
-            }
-            for x in listings
-        ]
+        rows = [x.to_dict() for x in listings]  # its keys are the table's columns
         for start in range(0, len(rows), _CHUNK):
             self._c.execute(insert(t_listing), rows[start : start + _CHUNK])
 
     def drop_listings(self, payee_ids: Sequence[str], *, source: str | None) -> None:
-        for start in range(0, len(payee_ids), _CHUNK):
-            chunk = list(payee_ids[start : start + _CHUNK])
+        for chunk in _chunks(payee_ids):
             where: builtins.list[ColumnElement[bool]] = [t_listing.c.payee_id.in_(chunk)]
             if source is not None:
                 where.append(t_listing.c.source == source)
@@ -249,17 +237,13 @@ class SqlWatchlistRepository:
         by: str,
         at: str,
         note: str,
-    ) -> int:
-        changed = 0
-        for start in range(0, len(payee_ids), _CHUNK):
-            chunk = list(payee_ids[start : start + _CHUNK])
-            done = self._c.execute(
+    ) -> None:
+        for chunk in _chunks(payee_ids):
+            self._c.execute(
                 update(t_listing)
                 .where(t_listing.c.payee_id.in_(chunk), t_listing.c.source == source)
                 .values(review_by=review_by, reviewed_by=by, reviewed_at=at, review_note=note)
             )
-            changed += done.rowcount
-        return changed
 
     def due(self, *, on: str, offset: int, limit: int) -> tuple[builtins.list[Listing], int]:
         where = t_listing.c.review_by <= on  # ISO dates compare as text
@@ -276,8 +260,7 @@ class SqlWatchlistRepository:
     def by_refs(self, refs: Sequence[str]) -> dict[str, WatchEntry]:
         """Entries by payee pseudonym (:attr:`WatchEntry.payee_ref`), with their sources."""
         found: dict[str, WatchEntry] = {}
-        for start in range(0, len(refs), _CHUNK):
-            chunk = list(refs[start : start + _CHUNK])
+        for chunk in _chunks(refs):
             rows = self._c.execute(select(t_watch).where(t_watch.c.payee_ref.in_(chunk)))
             found.update((row.payee_id, _entry(row)) for row in rows)
         return {e.payee_ref or "": e for e in self._with_sources(found).values()}

@@ -204,8 +204,8 @@ class WatchlistSync:
 @dataclass(frozen=True, slots=True)
 class WatchSource:
     """Where listings come from: how many payees each source lists now (a payee two
-    sources list counts for both), its latest listing, and (for a synced source) when, by whom and at which revision it was
-    last refreshed."""
+    sources list counts for both), its latest listing, and (for a synced source) when, by
+    whom and at which revision it was last refreshed."""
 
     source: str
     listed: int
@@ -265,8 +265,8 @@ class WatchlistRepository(Protocol):
     sources' listings behind it. A change first calls ``lock``, which makes writers of the
     list wait for each other until the change commits (so each reads what the one before
     it wrote, and revisions commit in order) and returns the revision; ``bump`` raises the
-    revision and returns it, once per change that changes something. Entries read by ``get`` and ``page``
-    carry the sources that list them. ``put`` is told which of its payees have an entry
+    revision and returns it, once per change that changes something. Entries read by
+    ``get`` and ``page`` carry the sources that list them. ``put`` is told which of its payees have an entry
     already (``stored``: the caller has read them); ``add_listings`` adds listings a
     source does not have yet (a replaced one is dropped first)."""
 
@@ -291,7 +291,7 @@ class WatchlistRepository(Protocol):
         by: str,
         at: str,
         note: str,
-    ) -> int: ...
+    ) -> None: ...
     def due(self, *, on: str, offset: int, limit: int) -> tuple[list[Listing], int]: ...
     def taken_off_by_hand(self) -> set[str]: ...
     def record_sync(self, source: str, *, at: str, by: str, revision: int) -> None: ...
@@ -421,7 +421,7 @@ class WatchlistService:
         review = self._check_review_by(review_by) if review_by is not None else None
         at_revision = self._repo.lock()
         current = self._repo.listings(ids)
-        new = _needing(ids, source, checked, current)
+        new = _needing(ids, checked, _actions_of(current, source))
         if not new:
             return WatchlistEdit(0, len(ids), at_revision)
         revision = self._repo.bump()
@@ -529,12 +529,7 @@ class WatchlistService:
         # payee's rows: a daily extract is mostly the payees it had the day before
         held = self._repo.taken_off_by_hand().intersection(ids)
         mine = self._repo.listed_from(source)
-        rank = ACTION_RANK[checked]
-        new = [
-            p
-            for p in ids
-            if p not in held and not (p in mine and ACTION_RANK[mine[p]] >= rank)
-        ]
+        new = [p for p in _needing(ids, checked, mine) if p not in held]
         current = self._repo.listings(new) if new else {}
         keep = set(ids)
         gone = [p for p in mine if p not in keep]
@@ -603,7 +598,8 @@ class WatchlistService:
             p: Listing(p, source, action, reason, actor.username, now, review_by=review_by)
             for p in payee_ids
         }
-        replaced = [p for p in payee_ids if any(x.source == source for x in current.get(p, ()))]
+        mine = _actions_of(current, source)
+        replaced = [p for p in payee_ids if p in mine]
         if replaced:
             self._repo.drop_listings(replaced, source=source)
         self._repo.add_listings(list(added.values()))
@@ -641,11 +637,9 @@ class WatchlistService:
         for payee_id, found in listings.items():
             before = stored.get(payee_id)
             if found:
-                entry = replace(
-                    _entry_of(payee_id, found, revision), payee_ref=self._payee_ref(payee_id)
-                )
+                entry = _entry_of(payee_id, found, revision)
                 if before is None or not before.listed or _sets_other(before, entry):
-                    writes.append(entry)
+                    writes.append(replace(entry, payee_ref=self._payee_ref(payee_id)))
             elif before is not None and before.listed:
                 writes.append(
                     replace(
@@ -737,19 +731,17 @@ class WatchlistService:
         )
 
 
-def _needing(
-    ids: Sequence[str], source: str, action: Action, current: Mapping[str, Sequence[Listing]]
-) -> list[str]:
-    """Which of ``ids`` a listing by ``source`` with ``action`` changes: those ``source``
-    does not list yet, or lists with a milder action."""
+def _needing(ids: Sequence[str], action: Action, mine: Mapping[str, Action]) -> list[str]:
+    """Which of ``ids`` a source's listing with ``action`` changes, given the source's
+    present listings (``mine``, payee -> action): those it does not list yet, or lists with
+    a milder action."""
     rank = ACTION_RANK[action]
-    return [
-        p
-        for p in ids
-        if not any(
-            x.source == source and ACTION_RANK[x.action] >= rank for x in current.get(p, ())
-        )
-    ]
+    return [p for p in ids if p not in mine or ACTION_RANK[mine[p]] < rank]
+
+
+def _actions_of(listings: Mapping[str, Sequence[Listing]], source: str) -> dict[str, Action]:
+    """``source``'s actions among the payees' listings (payee -> action)."""
+    return {p: x.action for p, found in listings.items() for x in found if x.source == source}
 
 
 def _entry_of(payee_id: str, listings: Sequence[Listing], revision: int) -> WatchEntry:

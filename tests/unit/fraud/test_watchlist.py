@@ -103,7 +103,7 @@ class FakeRepo:
         by: str,
         at: str,
         note: str,
-    ) -> int:
+    ) -> None:
         for p in payee_ids:
             self.by_source[(p, source)] = replace(
                 self.by_source[(p, source)],
@@ -112,7 +112,6 @@ class FakeRepo:
                 reviewed_at=at,
                 review_note=note,
             )
-        return len(payee_ids)
 
     def due(self, *, on: str, offset: int, limit: int) -> tuple[list[Listing], int]:
         found = sorted(
